@@ -1,0 +1,85 @@
+"""What route handlers receive: the app's shared context and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rules_api.broadcast import Broadcaster
+from rules_api.metrics import ApiMetrics
+from rules_api.publisher import Publisher
+from rules_api.rules_core import DryRunner
+from rules_api.security import Principal, Role, TokenRegistry
+from rules_api.service import RulesService
+from rules_api.settings import ApiSettings
+from rules_api.store.base import RuleStore
+
+
+@dataclass
+class AppContext:
+    settings: ApiSettings
+    tokens: TokenRegistry
+    store: RuleStore
+    publisher: Publisher
+    broadcaster: Broadcaster
+    service: RulesService
+    metrics: ApiMetrics
+    dry_runner: DryRunner
+    # Set once the store has been read in full and the outbox drained since startup.
+    rules_loaded: bool = False
+    topic_ready: bool = False
+    last_error: dict[str, str] = field(default_factory=dict)
+
+
+class AuthError(Exception):
+    """401: no usable credentials."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ForbiddenError(Exception):
+    """403: a known caller whose role does not allow this."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def get_service(request: Request) -> RulesService:
+    return get_context(request).service
+
+
+_bearer = HTTPBearer(auto_error=False, description="A token configured in LOGFLOW_API_TOKENS(_FILE)")
+
+
+def require(role: Role) -> Callable[..., Awaitable[Principal]]:
+    async def authorize(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise AuthError("missing bearer token (Authorization: Bearer <token>)")
+        principal = get_context(request).tokens.authenticate(credentials.credentials)
+        if principal is None:
+            raise AuthError("unknown bearer token")
+        if principal.role < role:
+            raise ForbiddenError(f"{principal.name} has role {principal.role.name}; this needs {role.name}")
+        return principal
+
+    return authorize
+
+
+Viewer = Annotated[Principal, Depends(require(Role.viewer))]
+Editor = Annotated[Principal, Depends(require(Role.editor))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+Service = Annotated[RulesService, Depends(get_service)]

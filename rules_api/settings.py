@@ -1,0 +1,93 @@
+"""Rules API configuration, read from the environment.
+
+Connection settings (Kafka, Redis, topic names) come from :mod:`common.settings`; this module only
+adds what is specific to the API process. Every variable is documented in docs/rules-api.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.settings import KafkaSettings, RedisSettings, TopicSettings
+
+
+class SettingsError(ValueError):
+    """A configuration problem the server must refuse to start with (one line, says what to fix)."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    # Raw token entries ("name:role:sha256hex"); parsed and checked by rules_api.security.
+    token_entries: tuple[str, ...] = field(default=(), repr=False)
+    max_body_bytes: int = 256 * 1024
+    max_rules: int = 1000
+    max_test_lines: int = 1000
+    redis_prefix: str = "logflow:api:"
+    publish_timeout_s: float = 5.0
+    reconcile_interval_s: float = 5.0
+    tls_cert: str = ""
+    tls_key: str = ""
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if environ is None else environ
+        entries = [e.strip() for e in env.get("LOGFLOW_API_TOKENS", "").split(",") if e.strip()]
+        tokens_file = env.get("LOGFLOW_API_TOKENS_FILE", "").strip()
+        if tokens_file:
+            try:
+                text = Path(tokens_file).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SettingsError(f"LOGFLOW_API_TOKENS_FILE {tokens_file}: {exc.strerror}") from None
+            entries += [
+                line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+            ]
+        tls_cert = env.get("LOGFLOW_API_TLS_CERT", "").strip()
+        tls_key = env.get("LOGFLOW_API_TLS_KEY", "").strip()
+        if bool(tls_cert) != bool(tls_key):
+            raise SettingsError("set both LOGFLOW_API_TLS_CERT and LOGFLOW_API_TLS_KEY, or neither")
+        return cls(
+            token_entries=tuple(entries),
+            max_body_bytes=_int(env, "LOGFLOW_API_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_rules=_int(env, "LOGFLOW_API_MAX_RULES", cls.max_rules),
+            max_test_lines=_int(env, "LOGFLOW_API_MAX_TEST_LINES", cls.max_test_lines),
+            redis_prefix=env.get("LOGFLOW_API_REDIS_PREFIX", "").strip() or cls.redis_prefix,
+            publish_timeout_s=_float(env, "LOGFLOW_API_PUBLISH_TIMEOUT_S", cls.publish_timeout_s),
+            reconcile_interval_s=_float(env, "LOGFLOW_API_RECONCILE_INTERVAL_S", cls.reconcile_interval_s),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            kafka=KafkaSettings.from_env(env),
+            redis=RedisSettings.from_env(env),
+            topics=TopicSettings.from_env(env),
+        )
