@@ -1,0 +1,126 @@
+"""``parse_message``: one Kafka message (one line, or several such as a stack trace) -> one ECS record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.parsing import detect
+from common.parsing.context import Context
+from common.parsing.formats import stacktrace
+from common.parsing.options import ParseOptions
+from common.parsing.sanitize import decode, strip_ansi
+from common.parsing.timestamps import ingest_time
+
+TAG_PARSE_FAILURE = "_parse_failure"
+TAG_TIMESTAMP_FAILURE = "_timestamp_failure"
+TAG_PARSE_ERROR = "_parse_error"
+
+_default_options: ParseOptions | None = None
+
+
+def default_options() -> ParseOptions:
+    """Options from the environment, read once on first use."""
+    global _default_options
+    if _default_options is None:
+        _default_options = ParseOptions.from_env()
+    return _default_options
+
+
+def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict[str, Any]:
+    """Parse one message into an ECS record. Never raises; unrecognised text is tagged ``_parse_failure``.
+
+    The record always has ``@timestamp``, ``message``, ``event.original``, ``event.dataset`` and
+    ``event.ingested``.
+    """
+    opts = options if options is not None else default_options()
+    try:
+        return _parse(raw, opts)
+    except Exception:  # a parser bug must cost a tag, never the line
+        return _safe_failure(raw, opts)
+
+
+def _strip_terminator(text: str) -> str:
+    if text.endswith("\n"):
+        text = text[:-1]
+    if text.endswith("\r"):
+        text = text[:-1]
+    return text
+
+
+def _parse(raw: bytes | str, opts: ParseOptions) -> dict[str, Any]:
+    now = opts.clock()
+    original, text, tags = decode(raw, opts.max_message_bytes)
+    text = strip_ansi(_strip_terminator(text))
+    ctx = Context(opts, now)
+    rec: dict[str, Any] | None
+    if "\n" in text:
+        rec = _parse_multiline(text, ctx)
+    else:
+        rec = detect.parse_known(text, ctx)
+        if rec is None:
+            rec = _unknown(text)
+    return _finish(rec, original, tags, now)
+
+
+def _parse_multiline(text: str, ctx: Context) -> dict[str, Any]:
+    if text[:1] == "{":
+        whole = detect.parse_known(text, ctx)
+        if whole is not None:
+            return whole
+    head, _, rest = text.partition("\n")
+    rec = detect.parse_known(head, ctx)
+    if rec is None:
+        rec = _unknown(head)
+    message = rec.get("message") or ""
+    message = f"{message}\n{rest}" if message else rest
+    rec["message"] = message
+    error = stacktrace.extract(message)
+    if error is not None:
+        existing = rec.get("error")
+        if isinstance(existing, dict):
+            error.update(existing)
+        rec["error"] = error
+    return rec
+
+
+def _unknown(text: str) -> dict[str, Any]:
+    return {"message": text, "event": {"dataset": "unknown"}, "tags": [TAG_PARSE_FAILURE]}
+
+
+def _finish(rec: dict[str, Any], original: str, tags: tuple[str, ...], now: float) -> dict[str, Any]:
+    ingested = ingest_time(now)
+    if "@timestamp" in rec:
+        if rec["@timestamp"] is None:
+            rec["@timestamp"] = ingested
+            rec.setdefault("tags", []).append(TAG_TIMESTAMP_FAILURE)
+    else:
+        rec["@timestamp"] = ingested
+    message = rec.get("message")
+    if type(message) is not str:
+        rec["message"] = "" if message is None else str(message)
+    elif message and message[-1] in " \t\r":
+        rec["message"] = message.rstrip(" \t\r")
+    event = rec["event"]
+    event["original"] = original
+    event["ingested"] = ingested
+    if tags:
+        rec.setdefault("tags", []).extend(tags)
+    return rec
+
+
+def _safe_failure(raw: object, opts: ParseOptions) -> dict[str, Any]:
+    """The record for a line a parser choked on: built from the decoded text only."""
+    try:
+        original, text, tags = decode(raw, opts.max_message_bytes)  # type: ignore[arg-type]
+    except Exception:
+        original = text = repr(raw)
+        tags = ()
+    try:
+        now = opts.clock()
+    except Exception:
+        import time
+
+        now = time.time()
+    rec = _unknown(strip_ansi(text))
+    rec["tags"].append(TAG_PARSE_ERROR)
+    return _finish(rec, original, tags, now)

@@ -1,0 +1,28 @@
+"""Lines that start with a recognisable timestamp but match no named format (``event.dataset: generic``).
+
+An optional level word (``INFO``, ``[warn]``, ``<E>``, ``ERROR:``) right after the stamp is taken too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from common.parsing.context import Context
+from common.parsing.levels import normalize_level
+
+_LEVEL_RE = re.compile(r"[\s,\-|]*[\[<(]?([A-Za-z]{1,11})[\]>)]?:?(?:\s+|$)(.*)", re.DOTALL)
+_SEPARATORS = " \t,|-:]"
+
+
+def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+    rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "generic"}}
+    m = _LEVEL_RE.match(rest)
+    if m is not None:
+        level = normalize_level(m.group(1))
+        if level is not None and (len(m.group(1)) > 1 or m.group(1).isupper()):
+            rec["log"] = {"level": level}
+            rec["message"] = m.group(2)
+            return rec
+    rec["message"] = rest.lstrip(_SEPARATORS)
+    return rec

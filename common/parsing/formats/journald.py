@@ -1,0 +1,59 @@
+"""journalctl's text outputs that differ from a BSD syslog file.
+
+``short`` is byte-for-byte a BSD syslog line and is reported as ``syslog``; ``short-precise`` is
+recognised by its sub-second digits in ``formats.syslog``. Here: ``short-full``
+(``Tue 2023-11-21 02:48:00 UTC host tag[pid]: msg``), ``short-unix`` (``1700535280.123456 host ...``)
+and ``short-iso``/``short-iso-precise`` (``2023-11-21T02:48:00+0000 host ...``, told apart from
+rsyslog's RFC 3339 files by the colon-less offset).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from common.parsing.context import Context
+from common.parsing.formats.syslog import parse_tail
+from common.parsing.timestamps import from_epoch, parse_offset
+
+_FULL_RE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? "
+    r"(UTC|GMT|[A-Z]{3,5}|[+-]\d\d:?\d\d) (.*)",
+    re.DOTALL,
+)
+_UNIX_RE = re.compile(r"(\d{9,11}\.\d{6}) (\S+ \S.*)", re.DOTALL)
+
+
+def parse_full(text: str, ctx: Context) -> dict[str, Any] | None:
+    m = _FULL_RE.match(text)
+    if m is None:
+        return None
+    y, mo, d, h, mi, s, frac, zone, rest = m.groups()
+    # Abbreviations other than UTC/GMT are ambiguous (CST...); fall back to the configured zone.
+    offset = parse_offset(zone)
+    rec: dict[str, Any] = {
+        "@timestamp": ctx.stamp(int(y), int(mo), int(d), int(h), int(mi), int(s), frac or "", offset),
+        "event": {"dataset": "journald"},
+    }
+    parse_tail(rest, rec)
+    return rec
+
+
+def parse_unix(text: str, ctx: Context) -> dict[str, Any] | None:
+    m = _UNIX_RE.match(text)
+    if m is None:
+        return None
+    rec: dict[str, Any] = {"@timestamp": from_epoch(m.group(1)), "event": {"dataset": "journald"}}
+    parse_tail(m.group(2), rec)
+    if "process" not in rec:  # "<epoch> word word" without a tag is not journald
+        return None
+    return rec
+
+
+def parse_iso_tail(rest: str, ts: str | None, colon_offset: bool) -> dict[str, Any] | None:
+    """``host tag[pid]: msg`` after an RFC 3339 stamp: journald short-iso or an rsyslog file."""
+    rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "syslog" if colon_offset else "journald"}}
+    parse_tail(rest, rec)
+    if "process" not in rec:
+        return None
+    return rec

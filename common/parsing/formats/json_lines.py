@@ -1,0 +1,302 @@
+"""JSON lines: ECS JSON (ecs-logging), zap/etcd, pino/bunyan, Docker json-file and any other object.
+
+* ECS input (has ``@timestamp``, ``ecs.version`` or ``ecs``): its ECS fields stay where they are
+  (dotted keys such as ``"log.level"`` are expanded into objects); non-ECS keys go to ``labels``.
+* Other JSON: well-known keys (``ts``/``time``, ``level``, ``msg``, ``logger``, ``caller``,
+  ``hostname``, ``pid``, ``err``...) fill their ECS fields; every other key is flattened into
+  ``labels`` (nested keys joined with ``_``, values as strings, lists as JSON text).
+* Docker json-file ``{"log","stream","time"}``: the ``log`` text is parsed again as a line of any
+  format; its fields win and ``labels.envelope`` is ``docker``.
+
+Objects nested deeper than ``max_json_depth`` are kept as JSON text and tagged ``_json_depth_limited``;
+more than ``max_labels`` extra keys are dropped from ``labels`` (``_labels_truncated``) — the whole
+input is still in ``event.original``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from common.parsing.context import Context
+from common.parsing.labels import label_key
+from common.parsing.levels import normalize_level
+from common.parsing.timestamps import from_epoch, from_iso_text
+
+TAG_DEPTH = "_json_depth_limited"
+TAG_LABELS = "_labels_truncated"
+TAG_TOO_DEEP = "_json_too_deep"
+
+NestedParser = Callable[[str, Context], "dict[str, Any] | None"]
+
+# Top-level ECS field sets: input keys under these names are ECS fields, kept in place in ECS mode.
+ECS_ROOTS = frozenset(
+    (
+        "@timestamp", "message", "tags", "labels", "agent", "client", "cloud", "container", "data_stream",
+        "destination", "device", "dll", "dns", "ecs", "email", "error", "event", "faas", "file", "group",
+        "host", "http", "log", "network", "observer", "orchestrator", "organization", "package", "process",
+        "registry", "related", "rule", "server", "service", "source", "span", "threat", "tls", "trace",
+        "transaction", "url", "user", "user_agent", "vulnerability",
+    )
+)  # fmt: skip
+
+_TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "t", "date", "datetime", "eventTime", "@t")
+_LEVEL_KEYS = ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "@l")
+_MESSAGE_KEYS = ("message", "msg", "text", "@m", "log")
+_LOGGER_KEYS = ("logger", "logger_name", "loggerName", "name")
+_HOST_KEYS = ("hostname", "host")
+_ERROR_KEYS = ("error", "err", "exception", "exc_info")
+_STACK_KEYS = ("stacktrace", "stack_trace", "stack")
+
+
+class _Labels:
+    """Flattens values into string labels within the depth and count limits."""
+
+    __slots__ = ("ctx", "labels", "tags")
+
+    def __init__(self, ctx: Context, tags: list[str]) -> None:
+        self.ctx = ctx
+        self.labels: dict[str, str] = {}
+        self.tags = tags
+
+    def add(self, key: str, value: Any, depth: int = 1) -> None:
+        if isinstance(value, dict):
+            if depth >= self.ctx.max_json_depth:
+                self._put(key, json.dumps(value, ensure_ascii=False))
+                if TAG_DEPTH not in self.tags:
+                    self.tags.append(TAG_DEPTH)
+                return
+            for sub_key, sub_value in value.items():
+                self.add(f"{key}_{label_key(str(sub_key))}", sub_value, depth + 1)
+            if not value:
+                self._put(key, "{}")
+            return
+        self._put(key, _to_text(value))
+
+    def _put(self, key: str, text: str) -> None:
+        if len(self.labels) >= self.ctx.max_labels:
+            if TAG_LABELS not in self.tags:
+                self.tags.append(TAG_LABELS)
+            return
+        self.labels[key] = text
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _stamp(value: Any, ctx: Context) -> str | None:
+    if isinstance(value, str):
+        stamp = from_iso_text(ctx.now, ctx.zone, value)
+        if stamp is None and value.replace(".", "", 1).isdigit():
+            stamp = from_epoch(value)
+        return stamp
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return from_epoch(value)
+    return None
+
+
+def _depth_limited(value: Any, depth: int, ctx: Context, tags: list[str]) -> Any:
+    if isinstance(value, dict):
+        if depth >= ctx.max_json_depth:
+            if TAG_DEPTH not in tags:
+                tags.append(TAG_DEPTH)
+            return json.dumps(value, ensure_ascii=False)
+        return {k: _depth_limited(v, depth + 1, ctx, tags) for k, v in value.items()}
+    return value
+
+
+def _merge(target: dict[str, Any], path: list[str], value: Any) -> None:
+    node = target
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    last = path[-1]
+    existing = node.get(last)
+    if isinstance(existing, dict) and isinstance(value, dict):
+        for k, v in value.items():
+            _merge(existing, [k], v)
+    else:
+        node[last] = value
+
+
+def _parse_ecs(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    tags: list[str] = []
+    rec: dict[str, Any] = {}
+    extra = _Labels(ctx, tags)
+    for key, value in obj.items():
+        path = key.split(".") if "." in key else [key]
+        if path[0] in ECS_ROOTS:
+            _merge(rec, path, _depth_limited(value, len(path), ctx, tags))
+        else:
+            extra.add(label_key(key), value)
+    if "@timestamp" in rec:
+        rec["@timestamp"] = _stamp(rec["@timestamp"], ctx)
+    log = rec.get("log")
+    if isinstance(log, dict) and "level" in log:
+        level = normalize_level(log["level"])
+        if level is None:
+            extra.add("log_level", log.pop("level"))
+        else:
+            log["level"] = level
+    labels = rec.get("labels")
+    if labels is not None:
+        if isinstance(labels, dict):
+            rec["labels"] = {label_key(str(k)): _to_text(v) for k, v in labels.items()}
+        else:
+            del rec["labels"]
+            extra.add("labels", labels)
+    if extra.labels:
+        rec.setdefault("labels", {}).update(extra.labels)
+    message = rec.get("message")
+    if message is not None and not isinstance(message, str):
+        rec["message"] = _to_text(message)
+    input_tags = rec.get("tags")
+    if input_tags is not None and not isinstance(input_tags, list):
+        rec["tags"] = [_to_text(input_tags)]
+    if tags:
+        rec.setdefault("tags", []).extend(tags)
+    event = rec.get("event")
+    if not isinstance(event, dict):
+        rec["event"] = event = {}
+    # The shipper's own dataset (e.g. "nginx.access") is kept; otherwise say it was JSON.
+    if not isinstance(event.get("dataset"), str):
+        event["dataset"] = "json"
+    return rec
+
+
+def _error_fields(value: Any, error: dict[str, Any]) -> bool:
+    if isinstance(value, str):
+        error["message"] = value
+        return True
+    if isinstance(value, dict):
+        used = False
+        for key, field in (("message", "message"), ("msg", "message"), ("name", "type"), ("type", "type")):
+            if isinstance(value.get(key), str) and field not in error:
+                error[field] = value[key]
+                used = True
+        for key in _STACK_KEYS:
+            if isinstance(value.get(key), str):
+                error["stack_trace"] = value[key]
+                used = True
+                break
+        return used and len(value) <= 4
+    return False
+
+
+def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    tags: list[str] = []
+    rec: dict[str, Any] = {"event": {"dataset": "json"}}
+    log: dict[str, Any] = {}
+    process: dict[str, Any] = {}
+    error: dict[str, Any] = {}
+    extra = _Labels(ctx, tags)
+    for key, value in obj.items():
+        if key in _TIME_KEYS and "@timestamp" not in rec:
+            stamp = _stamp(value, ctx)
+            if stamp is not None:
+                rec["@timestamp"] = stamp
+                continue
+        elif key in _LEVEL_KEYS and "level" not in log:
+            level = normalize_level(value)
+            if level is not None:
+                log["level"] = level
+                continue
+        elif key in _MESSAGE_KEYS and "message" not in rec:
+            if isinstance(value, str):
+                rec["message"] = value
+                continue
+        elif key in _LOGGER_KEYS and "logger" not in log:
+            if isinstance(value, str):
+                log["logger"] = value
+                continue
+        elif key == "caller" and isinstance(value, str):
+            file_name, _, line = value.rpartition(":")
+            if file_name and line.isdigit():
+                log["origin"] = {"file": {"name": file_name, "line": int(line)}}
+                continue
+        elif key in _HOST_KEYS and "host" not in rec:
+            if isinstance(value, str):
+                rec["host"] = {"name": value}
+                continue
+        elif key == "pid" and isinstance(value, int) and not isinstance(value, bool):
+            process["pid"] = value
+            continue
+        elif key in ("thread", "thread_name", "threadName") and isinstance(value, str):
+            process["thread"] = {"name": value}
+            continue
+        elif key in _ERROR_KEYS and "message" not in error:
+            if _error_fields(value, error):
+                continue
+        elif key in _STACK_KEYS and isinstance(value, str):
+            error["stack_trace"] = value
+            continue
+        extra.add(label_key(key), value)
+    if "message" not in rec:
+        rec["message"] = error.get("message", "")
+    if log:
+        rec["log"] = log
+    if process:
+        rec["process"] = process
+    if error:
+        rec["error"] = error
+    if extra.labels:
+        rec["labels"] = extra.labels
+    if tags:
+        rec["tags"] = tags
+    return rec
+
+
+def _is_docker(obj: dict[str, Any]) -> bool:
+    return isinstance(obj.get("log"), str) and "stream" in obj and len(obj) <= 4
+
+
+def parse(text: str, ctx: Context, nested: NestedParser | None = None) -> dict[str, Any] | None:
+    if not text.endswith("}"):
+        text = text.rstrip()
+        if not text.endswith("}"):
+            return None
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        return {"message": text, "tags": [TAG_TOO_DEEP], "event": {"dataset": "json"}}
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if "@timestamp" in obj or "ecs.version" in obj or isinstance(obj.get("ecs"), dict):
+        return _parse_ecs(obj, ctx)
+    if _is_docker(obj):
+        return _parse_docker(obj, ctx, nested)
+    return _parse_plain(obj, ctx)
+
+
+def _parse_docker(obj: dict[str, Any], ctx: Context, nested: NestedParser | None) -> dict[str, Any]:
+    payload: str = obj["log"]
+    payload = payload[:-1] if payload.endswith("\n") else payload
+    rec: dict[str, Any] | None = nested(payload, ctx) if nested is not None and payload else None
+    if rec is None:
+        rec = {"message": payload, "event": {"dataset": "json"}}
+    if rec.get("@timestamp") is None and "time" in obj:
+        rec["@timestamp"] = _stamp(obj["time"], ctx)
+    labels = rec.setdefault("labels", {})
+    labels["envelope"] = "docker"
+    labels["stream"] = _to_text(obj.get("stream"))
+    for key, value in obj.items():
+        if key not in ("log", "stream", "time"):
+            labels[label_key(key)] = _to_text(value)
+    return rec

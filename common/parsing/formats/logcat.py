@@ -1,0 +1,68 @@
+"""Android logcat: ``threadtime`` (the default), ``time`` and ``brief`` output."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from common.parsing.context import Context
+
+_LEVELS = {"V": "trace", "D": "debug", "I": "info", "W": "warn", "E": "error", "F": "fatal", "A": "fatal"}
+
+# 03-17 16:13:38.811  1702  2395 D WindowManager: msg
+_THREADTIME_RE = re.compile(
+    r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3,6}) +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL
+)
+# 03-17 16:13:38.811 D/WindowManager( 1702): msg
+_TIME_RE = re.compile(
+    r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3,6}) ([VDIWEFA])/(.*?)\( *(\d+)\): ?(.*)", re.DOTALL
+)
+# D/WindowManager( 1702): msg
+_BRIEF_RE = re.compile(r"([VDIWEFA])/([^(]*?)\( *(\d+)\): ?(.*)", re.DOTALL)
+# after an ISO date (logcat -v year):  1702  2395 D WindowManager: msg
+_YEAR_TAIL_RE = re.compile(r" +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL)
+
+
+def _record(ts: str | None, level: str, tag: str, pid: str, tid: str | None, msg: str) -> dict[str, Any]:
+    process: dict[str, Any] = {"pid": int(pid)}
+    if tid is not None:
+        process["thread"] = {"id": int(tid)}
+    rec: dict[str, Any] = {
+        "message": msg,
+        "log": {"level": _LEVELS[level], "logger": tag},
+        "process": process,
+        "event": {"dataset": "android.logcat"},
+    }
+    if ts != "":
+        rec["@timestamp"] = ts
+    return rec
+
+
+def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+    m = _THREADTIME_RE.match(text)
+    if m is not None:
+        mo, d, h, mi, s, frac, pid, tid, level, tag, msg = m.groups()
+        ts = ctx.stamp(None, int(mo), int(d), int(h), int(mi), int(s), frac)
+        return _record(ts, level, tag, pid, tid, msg)
+    m = _TIME_RE.match(text)
+    if m is not None:
+        mo, d, h, mi, s, frac, level, tag, pid, msg = m.groups()
+        ts = ctx.stamp(None, int(mo), int(d), int(h), int(mi), int(s), frac)
+        return _record(ts, level, tag.strip(), pid, None, msg)
+    return None
+
+
+def parse_brief(text: str, ctx: Context) -> dict[str, Any] | None:
+    m = _BRIEF_RE.match(text)
+    if m is None:
+        return None
+    level, tag, pid, msg = m.groups()
+    return _record("", level, tag.strip(), pid, None, msg)
+
+
+def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+    m = _YEAR_TAIL_RE.match(rest)
+    if m is None:
+        return None
+    pid, tid, level, tag, msg = m.groups()
+    return _record(ts, level, tag, pid, tid, msg)

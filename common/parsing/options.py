@@ -1,0 +1,66 @@
+"""Knobs for parsing, read once from the environment.
+
+``LOGFLOW_PARSE_TIMEZONE``   zone for timestamps that carry none (IANA name, ``UTC`` or ``+HH:MM``); default UTC.
+``LOGFLOW_PARSE_MAX_BYTES``  longer messages are truncated to this many bytes and tagged; default 262144.
+``LOGFLOW_PARSE_MAX_JSON_DEPTH``  JSON nested deeper than this is kept as a string; default 32.
+``LOGFLOW_PARSE_MAX_LABELS``  at most this many extra keys go to ``labels``; default 256.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_MAX_BYTES = 256 * 1024
+DEFAULT_MAX_JSON_DEPTH = 32
+DEFAULT_MAX_LABELS = 256
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How :func:`common.parsing.parse_message` treats what the log line does not say itself.
+
+    ``clock`` returns epoch seconds; it supplies ``event.ingested``, the year of year-less stamps and
+    the fallback ``@timestamp``. Tests inject a fixed clock.
+    """
+
+    timezone: str = "UTC"
+    max_message_bytes: int = DEFAULT_MAX_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    max_labels: int = DEFAULT_MAX_LABELS
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_message_bytes < 64:
+            raise ValueError("max_message_bytes must be >= 64")
+        if self.max_json_depth < 1:
+            raise ValueError("max_json_depth must be >= 1")
+        # Fail at construction, not on the first zone-less line, when the zone name is wrong.
+        from common.parsing.timestamps import resolve_zone
+
+        resolve_zone(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ParseOptions:
+        env = os.environ if environ is None else environ
+        return cls(
+            timezone=env.get("LOGFLOW_PARSE_TIMEZONE", "").strip() or "UTC",
+            max_message_bytes=_int_env(env, "LOGFLOW_PARSE_MAX_BYTES", DEFAULT_MAX_BYTES, 64),
+            max_json_depth=_int_env(env, "LOGFLOW_PARSE_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 1),
+            max_labels=_int_env(env, "LOGFLOW_PARSE_MAX_LABELS", DEFAULT_MAX_LABELS, 0),
+        )
