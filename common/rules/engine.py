@@ -1,0 +1,247 @@
+"""The rule engine: holds the active rule set, swaps it atomically, applies it to batches.
+
+Conditions are decided by durable-rules in the engine host process (see ``host.py``): per batch
+and stage, each candidate rule's facts go to its ruleset in one ``assert_events`` (post_batch)
+call, and the engine answers which records matched. Actions then run here, in rule order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from common.rules.alerts import build_alert, event_time
+from common.rules.compiled import CompiledRule, Plan, build_plan, compile_rule, rule_digest
+from common.rules.host_client import EngineHost
+from common.rules.options import RuleEngineOptions
+from common.rules.threshold import InMemoryThresholds, threshold_key
+from common.rules.validate import RuleError, RuleValidationError, validate_rule, validate_ruleset
+from common.schema.ecs import EcsRecord, get_field
+from common.schema.rule import MAX_RULES
+
+
+@dataclass(frozen=True)
+class ThresholdHit:
+    """A match of a threshold alert, for a caller that keeps the counters itself (the Flink job).
+
+    Key the stream by ``key``, feed ``timestamp`` to the ``ThresholdCounter`` in keyed state
+    (created with ``count``/``window_seconds``), and when ``observe`` returns True emit
+    ``alert(...)``.
+    """
+
+    key: str
+    rule_id: str
+    count: int
+    window_seconds: float
+    group: dict[str, Any]
+    timestamp: float
+    action: dict[str, Any]
+    record: EcsRecord
+
+    def alert(self) -> EcsRecord:
+        return build_alert(
+            rule_id=self.rule_id,
+            action=self.action,
+            record=self.record,
+            count=self.count,
+            window_seconds=self.window_seconds,
+            group=self.group,
+        )
+
+
+@dataclass
+class RuleResult:
+    record: EcsRecord
+    dropped: bool = False
+    dropped_by: str | None = None
+    hits: list[str] = field(default_factory=list)
+    alerts: list[EcsRecord] = field(default_factory=list)
+    threshold_hits: list[ThresholdHit] = field(default_factory=list)
+
+
+class RuleEngine:
+    """Active rules, compiled and registered with durable-rules.
+
+    ``count_thresholds=True`` (the default, used by the dry run) counts threshold alerts in memory
+    and puts fired alerts in ``RuleResult.alerts``; with False, threshold matches are returned as
+    ``RuleResult.threshold_hits`` for the caller's keyed state.
+    """
+
+    def __init__(
+        self,
+        options: RuleEngineOptions | None = None,
+        *,
+        count_thresholds: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._host = EngineHost(options)
+        self._rules: dict[str, dict[str, Any]] = {}
+        self._compiled: dict[str, CompiledRule] = {}
+        self._plan: Plan = build_plan(())
+        self._count_thresholds = count_thresholds
+        self._thresholds = InMemoryThresholds()
+        self._clock = clock
+        self._fact_ids = itertools.count(1)
+
+    # -- the rule set -------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> Mapping[str, dict[str, Any]]:
+        return MappingProxyType(self._rules)
+
+    @property
+    def host(self) -> EngineHost:
+        return self._host
+
+    def upsert(self, rule: Mapping[str, Any]) -> None:
+        errors = validate_rule(rule)
+        if errors:
+            raise RuleValidationError(errors)
+        rules = dict(self._rules)
+        rules[rule["id"]] = json.loads(rule_digest(rule))
+        if len(rules) > MAX_RULES:
+            raise RuleValidationError([RuleError("$", f"the engine holds at most {MAX_RULES} rules")])
+        self._activate(rules)
+
+    def remove(self, rule_id: str) -> None:
+        if rule_id in self._rules:
+            rules = dict(self._rules)
+            del rules[rule_id]
+            self._activate(rules)
+
+    def replace_all(self, rules: Sequence[Mapping[str, Any]]) -> None:
+        errors = validate_ruleset(list(rules))
+        if errors:
+            raise RuleValidationError(errors)
+        self._activate({r["id"]: json.loads(rule_digest(r)) for r in rules})
+
+    def _activate(self, rules: dict[str, dict[str, Any]]) -> None:
+        # Build everything first; only the final assignments change what apply_batch sees, so a
+        # failure anywhere leaves the previous rule set active.
+        compiled: dict[str, CompiledRule] = {}
+        for rule_id, rule in rules.items():
+            if not rule.get("enabled", True):
+                continue
+            digest = rule_digest(rule)
+            previous = self._compiled.get(rule_id)
+            compiled[rule_id] = (
+                previous if previous and previous.digest == digest else compile_rule(rule, digest)
+            )
+        plan = build_plan(compiled.values())
+        wanted = plan.ruleset_definitions
+        self._host.ensure(wanted)
+        stale = set(self._plan.ruleset_definitions) - set(wanted)
+        self._rules, self._compiled, self._plan = rules, compiled, plan
+        if stale:
+            self._host.release(stale)
+
+    def close(self) -> None:
+        self._host.close()
+
+    def __enter__(self) -> RuleEngine:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def apply_batch(self, records: list[EcsRecord]) -> list[RuleResult]:
+        plan = self._plan  # one consistent rule set for the whole batch, even if swapped meanwhile
+        results = [RuleResult(record=r) for r in records]
+        alive = list(range(len(records)))
+        for stage in plan.stages:
+            if not alive:
+                break
+            matched = self._decide(stage.candidates, records, alive)
+            survivors: list[int] = []
+            for i in alive:
+                rules = matched.get(i)
+                if rules:
+                    rules.sort(key=lambda r: plan.order[r.id])
+                    self._apply(results[i], rules)
+                if not results[i].dropped:
+                    survivors.append(i)
+            alive = survivors
+        return results
+
+    def _decide(
+        self,
+        candidates_of: Callable[[Any], tuple[CompiledRule, ...]],
+        records: list[EcsRecord],
+        alive: list[int],
+    ) -> dict[int, list[CompiledRule]]:
+        facts: dict[str, list[dict[str, Any]]] = {}
+        posted: dict[int, list[CompiledRule]] = {}
+        for i in alive:
+            record = records[i]
+            seen_here: set[str] = set()
+            for rule in candidates_of(get_field(record, "event.dataset")):
+                name = rule.condition.ruleset_name
+                if name in seen_here:  # identical conditions share a ruleset: post the fact once
+                    posted[i].append(rule)
+                    continue
+                fact = rule.condition.fact(record, i)
+                if fact is None:
+                    continue
+                fact["id"] = next(self._fact_ids)  # durable-rules drops events it has already seen
+                facts.setdefault(name, []).append(fact)
+                posted.setdefault(i, []).append(rule)
+                seen_here.add(name)
+        if not facts:
+            return {}
+        names = list(facts)
+        answers = self._host.evaluate([(n, json.dumps(facts[n], ensure_ascii=False)) for n in names])
+        hits: dict[str, set[int]] = {n: set(a) for n, a in zip(names, answers, strict=True)}
+        matched: dict[int, list[CompiledRule]] = {}
+        for i, rules in posted.items():
+            for rule in rules:
+                if i in hits[rule.condition.ruleset_name]:
+                    matched.setdefault(i, []).append(rule)
+        return matched
+
+    def _apply(self, result: RuleResult, rules: list[CompiledRule]) -> None:
+        record = result.record
+        for rule in rules:
+            result.hits.append(rule.id)
+            holder = record.get("rule")
+            if not isinstance(holder, dict):
+                holder = record["rule"] = {}
+            ids = holder.get("id")
+            if not isinstance(ids, list):
+                ids = holder["id"] = [] if ids is None else [ids]
+            ids.append(rule.id)
+            for action in rule.actions:
+                if action.apply is not None:
+                    action.apply(record)
+                elif action.alert is not None:
+                    self._alert(result, rule.id, action.alert)
+                else:  # drop
+                    result.dropped, result.dropped_by = True, rule.id
+                    return
+
+    def _alert(self, result: RuleResult, rule_id: str, spec: Any) -> None:
+        record = result.record
+        if spec.count is None:
+            result.alerts.append(build_alert(rule_id=rule_id, action=spec.action, record=record))
+            return
+        group = {path: get_field(record, path) for path in spec.group_by}
+        hit = ThresholdHit(
+            key=threshold_key(rule_id, list(group.values())),
+            rule_id=rule_id,
+            count=spec.count,
+            window_seconds=spec.window_seconds,
+            group=group,
+            timestamp=event_time(record, self._clock()),
+            action=spec.action,
+            record=record,
+        )
+        if not self._count_thresholds:
+            result.threshold_hits.append(hit)
+        elif self._thresholds.observe(hit.key, hit.count, hit.window_seconds, hit.timestamp):
+            result.alerts.append(hit.alert())

@@ -1,0 +1,202 @@
+"""Parent side of the engine host: start, call, measure and recycle the durable-rules process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from common.rules.host import read_frame, write_frame
+from common.rules.options import RuleEngineOptions
+
+log = logging.getLogger(__name__)
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+
+
+class EngineHostError(RuntimeError):
+    pass
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class _HostProcess:
+    """One engine host child process and its pipes."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH", "")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "common.rules.host"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        self.ready = False
+        self.registered: set[str] = set()
+        self.baseline_rss = 0
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _read(self, timeout: float) -> Any:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            raise EngineHostError(f"engine host {self.pid} did not answer within {timeout:.1f}s")
+        return read_frame(self.proc.stdout)  # type: ignore[arg-type]
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.ready:
+            self._read(timeout)  # the host's hello: it has imported durable-rules
+            self.ready = True
+
+    def call(self, request: tuple[Any, ...], timeout: float) -> Any:
+        self.wait_ready(timeout)
+        assert self.proc.stdin is not None
+        try:
+            write_frame(self.proc.stdin, request)  # type: ignore[arg-type]
+            status, payload = self._read(timeout)
+        except (BrokenPipeError, EOFError, OSError) as exc:
+            raise EngineHostError(f"engine host {self.pid} died: {exc}") from exc
+        if status != "ok":
+            raise EngineHostError(str(payload))
+        return payload
+
+    def rss(self) -> int:
+        return _rss_bytes(self.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                if self.ready:
+                    self.call(("exit",), timeout=2.0)
+            except EngineHostError:
+                pass
+            try:
+                self.proc.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class EngineHost:
+    """The rulesets the engine should hold, kept in a recyclable child process.
+
+    A warm spare process is started ahead of need, so replacing the host costs registering the
+    current rulesets (milliseconds) rather than starting an interpreter.
+    """
+
+    def __init__(self, options: RuleEngineOptions | None = None) -> None:
+        self.options = options or RuleEngineOptions.from_env()
+        self._definitions: dict[str, str] = {}
+        self._current = _HostProcess()
+        self._spare: _HostProcess | None = None
+        self.recycles = 0
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def ensure(self, definitions: Mapping[str, str]) -> None:
+        """Make the host hold at least these rulesets (registering only the missing ones)."""
+        missing = [(name, d) for name, d in definitions.items() if name not in self._current.registered]
+        self._definitions.update(definitions)
+        if missing:
+            self._with_retry(lambda host: self._register(host, missing))
+        if self._grown_beyond_budget():
+            self._recycle()
+
+    def release(self, names: Iterable[str]) -> None:
+        """Forget rulesets no longer in use (their engine state is freed; durable keeps some memory)."""
+        gone = [n for n in names if n in self._definitions]
+        for name in gone:
+            del self._definitions[name]
+        present = [n for n in gone if n in self._current.registered]
+        if present:
+            self._with_retry(lambda host: host.call(("delete", present), self.options.eval_timeout_seconds))
+            self._current.registered.difference_update(present)
+
+    def evaluate(self, requests: list[tuple[str, str]]) -> list[list[int]]:
+        if not requests:
+            return []
+        result: list[list[int]] = self._with_retry(
+            lambda host: host.call(("eval", requests), self.options.eval_timeout_seconds)
+        )
+        return result
+
+    def memory_bytes(self) -> int:
+        """Resident memory of the live host (the spare is idle and counted separately)."""
+        return self._current.rss()
+
+    def process_ids(self) -> list[int]:
+        return [p.pid for p in (self._current, self._spare) if p is not None]
+
+    def close(self) -> None:
+        for proc in (self._current, self._spare):
+            if proc is not None:
+                proc.stop()
+        self._spare = None
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _register(self, host: _HostProcess, definitions: list[tuple[str, str]]) -> None:
+        host.call(("register", definitions), self.options.eval_timeout_seconds)
+        host.registered.update(name for name, _ in definitions)
+        if not host.baseline_rss:
+            host.baseline_rss = host.rss()
+
+    def _grown_beyond_budget(self) -> bool:
+        budget = self.options.host_memory_budget_mb * 1024 * 1024
+        return self._current.rss() - self._current.baseline_rss > budget
+
+    def _fresh_host(self) -> _HostProcess:
+        host = self._spare or _HostProcess()
+        self._spare = None
+        definitions = list(self._definitions.items())
+        # The baseline is taken after loading: the live rule set is needed memory, the budget bounds
+        # only what swaps leak on top of it (else a large rule set would recycle on every swap).
+        host.wait_ready(self.options.eval_timeout_seconds)
+        host.baseline_rss = 0
+        if definitions:
+            self._register(host, definitions)
+        return host
+
+    def _recycle(self) -> None:
+        old = self._current
+        self._current = self._fresh_host()
+        self.recycles += 1
+        log.info(
+            "recycled durable-rules host %d -> %d (%d rulesets)",
+            old.pid,
+            self._current.pid,
+            len(self._definitions),
+        )
+        old.stop()
+        self._spare = _HostProcess()
+
+    def _with_retry(self, call: Any) -> Any:
+        try:
+            return call(self._current)
+        except EngineHostError as first:
+            # A dead or stuck host is replaced once, with every ruleset re-registered.
+            log.warning("durable-rules host failed (%s); replacing it", first)
+            self._current.proc.kill()
+            self._current.stop()
+            self._current = self._fresh_host()
+            self.recycles += 1
+            return call(self._current)
