@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rules_api.dependencies import AuthError, ForbiddenError
-from rules_api.limits import BodyTooLargeError
 from rules_api.publisher import PublishError
 from rules_api.service import (
     PreconditionFailedError,
@@ -146,10 +145,6 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "unavailable", str(exc), headers={"Retry-After": "5"})
 
 
-async def _body_too_large(_: Request, exc: Exception) -> JSONResponse:
-    return error_response(413, "body_too_large", str(exc))
-
-
 async def _last_resort(request: Request, exc: Exception) -> JSONResponse:
     # Whatever slipped through is a dependency failure or a bug; either way the client gets a
     # reason and a retryable status, and the log gets the traceback.
@@ -173,5 +168,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PublishPendingError, _publish_pending)
     app.add_exception_handler(PublishError, _unavailable)
     app.add_exception_handler(StoreUnavailableError, _unavailable)
-    app.add_exception_handler(BodyTooLargeError, _body_too_large)
     app.add_exception_handler(Exception, _last_resort)

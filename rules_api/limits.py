@@ -7,12 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLargeError(ValueError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body exceeds {limit} bytes")
-        self.limit = limit
-
-
 def too_large_body(limit: int) -> bytes:
     return json.dumps(
         {
@@ -24,52 +18,72 @@ def too_large_body(limit: int) -> bytes:
 
 
 class BodyLimitMiddleware:
-    """Rejects a declared Content-Length over the limit at once, and stops a chunked body as soon as
-    it passes the limit (the handler sees BodyTooLargeError, answered as 413)."""
+    """Rejects a body over the limit with 413 before any handler runs: a declared Content-Length at
+    once, and a body of unknown length (chunked) by reading it up to the limit first."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
+    async def _reject(self, send: Send, status: int, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared > self.limit or declared < 0:
-                    status = 413 if declared > self.limit else 400
-                    body = (
-                        too_large_body(self.limit)
-                        if status == 413
-                        else b'{"error":"bad_request","detail":"invalid Content-Length","errors":[]}'
-                    )
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": status,
-                            "headers": [
-                                (b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close"),
-                            ],
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": body})
-                    return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if length < 0:
+                await self._reject(send, 400, _BAD_LENGTH)
+            elif length > self.limit:
+                await self._reject(send, 413, too_large_body(self.limit))
+            else:
+                await self.app(scope, receive, send)
+            return
+        if scope.get("method") in {"GET", "HEAD", "DELETE", "OPTIONS"}:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLargeError(self.limit)
-            return message
+            if message["type"] != "http.request":
+                break  # the client went away; nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._reject(send, 413, too_large_body(self.limit))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        await self.app(scope, limited_receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+_BAD_LENGTH = b'{"error":"bad_request","detail":"invalid Content-Length","errors":[]}'

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from rules_api import errors
+from rules_api import errors, openapi
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
 from rules_api.limits import BodyLimitMiddleware
@@ -107,6 +107,7 @@ def create_app(
     )
     app.state.context = context
     errors.install(app)
+    openapi.install(app)
     app.include_router(rules.router)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -2,7 +2,7 @@
 
 A rule travels as the rules core's JSON object (``common/schema/rule.py`` is its one definition);
 the API does not restate its fields but validates it with the core and describes it in OpenAPI with
-the core's published JSON Schema when one is available. Every other body is strict: unknown
+the core's published JSON Schema (see rules_api.openapi). Every other body is strict: unknown
 fields and wrong types are rejected with 422.
 """
 
@@ -12,20 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, WithJsonSchema
 
-from rules_api.rules_core import rule_json_schema
-
-_CORE_SCHEMA = rule_json_schema()
-
-
-def _rule_schema() -> dict[str, Any]:
-    # Only a self-contained schema can be embedded in OpenAPI (local $refs would point nowhere).
-    if _CORE_SCHEMA and "$ref" not in str(_CORE_SCHEMA) and "$defs" not in _CORE_SCHEMA:
-        schema = {k: v for k, v in _CORE_SCHEMA.items() if k not in {"$schema", "$id"}}
-        return schema
-    return {"type": "object", "description": "A rule in the rules core's format (see docs/rules.md)."}
-
-
-RuleBody = Annotated[dict[str, Any], WithJsonSchema(_rule_schema())]
+# The schema is the core's, embedded as a component by rules_api.openapi.
+RuleBody = Annotated[dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/Rule"})]
 
 
 class Strict(BaseModel):

@@ -20,8 +20,16 @@ from typing import Any
 ErrorList = list[dict[str, str]]
 
 
-def _as_json(errors: Sequence[Any]) -> ErrorList:
-    return [{"path": str(e.path), "message": str(e.message)} for e in errors]
+def _as_json(errors: Sequence[Any], under: str = "") -> ErrorList:
+    # The core reports paths from the rule (or rule list) root; ``under`` re-roots them at the
+    # place the rules sit in the request body, e.g. "$.rules".
+    out = []
+    for e in errors:
+        path = str(e.path)
+        if under and path.startswith("$"):
+            path = under + path[1:]
+        out.append({"path": path, "message": str(e.message)})
+    return out
 
 
 def validate_rule(rule: object) -> ErrorList:
@@ -30,10 +38,10 @@ def validate_rule(rule: object) -> ErrorList:
     return _as_json(core_validate_rule(rule))
 
 
-def validate_ruleset(rules: list[object]) -> ErrorList:
+def validate_ruleset(rules: list[object], under: str = "$") -> ErrorList:
     from common.rules import validate_ruleset as core_validate_ruleset
 
-    return _as_json(core_validate_ruleset(rules))
+    return _as_json(core_validate_ruleset(rules), under)
 
 
 def _dry_run_in_worker(rules: list[dict[str, Any]], lines: list[str]) -> list[dict[str, Any]]:

@@ -317,7 +317,7 @@ class RulesService:
         raise PreconditionFailedError(rule_id, (await self.store.state(rule_id)).version)
 
     async def import_rules(self, rules: Sequence[object], actor: str, replace: bool) -> ImportResult:
-        errors = rules_core.validate_ruleset(list(rules))
+        errors = rules_core.validate_ruleset(list(rules), under="$.rules")
         if errors:
             raise ValidationFailedError(errors)
         valid = [self.validate(rule) for rule in rules]

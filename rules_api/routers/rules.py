@@ -100,7 +100,7 @@ async def test_rules(request: Request, body: TestBody, _: Editor) -> TestResult:
         raise ValidationFailedError(
             [{"path": "$.lines", "message": f"at most {context.settings.max_test_lines} lines per test"}]
         )
-    errors = rules_core.validate_ruleset(list(body.rules))
+    errors = rules_core.validate_ruleset(list(body.rules), under="$.rules")
     if errors:
         raise ValidationFailedError(errors)
     results = await context.dry_runner.run(list(body.rules), list(body.lines))
