@@ -182,7 +182,7 @@ class CompiledCondition:
             value = get_field(record, path, _MISSING)  # type: ignore[arg-type]
             if value is _MISSING or not _is_hashable_scalar(value) or (_kind(value), value) not in allowed:
                 return None
-        fact: dict[str, Any] = {"_i": index}
+        fact: dict[str, Any] = {"_lf": 1, "_i": index}
         values: list[Any] = []
         for path, predicate in self.predicates:
             fact_value = predicate(get_field(record, path, None))  # type: ignore[arg-type]
@@ -213,7 +213,8 @@ def _is_hashable_scalar(value: Any) -> bool:
 
 def compile_condition(when: Mapping[str, Any]) -> CompiledCondition:
     builder = _Builder()
-    expression = builder.expr(when)
+    # The marker keeps a purely negative pattern ($nex) from matching durable-rules' own state object.
+    expression = _join("$and", [{"_lf": 1}, builder.expr(when)])
     definition = {"r": {"all": [{"m": expression}]}}
     definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
     name = "lf_" + hashlib.sha256(definition_json.encode()).hexdigest()[:24]

@@ -84,7 +84,8 @@ class _Engine:
             _state, message, action_handle = action
             while message:
                 for frame in json.loads(message).values():
-                    matched.append(int(frame["m"]["_i"]))
+                    if "_i" in frame["m"]:
+                        matched.append(int(frame["m"]["_i"]))
                 message = self._d.complete_and_start_action(handle, action_handle)
 
 
