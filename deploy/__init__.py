@@ -1,0 +1,1 @@
+"""Deployment: the native local stack, container images and Kubernetes manifests."""

@@ -1,0 +1,431 @@
+"""The services of the local stack: how each is prepared, launched and probed.
+
+Each ``Service`` knows its port, a marker that identifies its process in /proc (so a recycled pid is
+never mistaken for ours), how to build its launch (fetching artifacts and writing config first) and
+how to tell it is healthy. The orchestrator drives them in order.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import artifacts, configs, tokens
+from .errors import StackError
+from .layout import StackLayout, venv_python
+from .netcheck import LOOPBACK, http_json, http_status, port_open, redis_ping
+from .ports import StackPorts
+from .processes import Launch
+from .tuning import StackTuning
+
+
+@dataclass(frozen=True)
+class StackContext:
+    layout: StackLayout
+    ports: StackPorts
+    tuning: StackTuning
+    environ: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: Callable[[StackPorts], int]
+    # Environment variable that moves this service's port, named in "port busy" errors.
+    port_variable: str
+    # Substrings of the process command line, before and after a launcher script exec()s the JVM.
+    markers: tuple[str, ...]
+    prepare: Callable[[StackContext], Launch]
+    healthy: Callable[[StackContext], bool]
+    extra_ports: Callable[[StackPorts], tuple[int, ...]] = lambda _ports: ()
+
+
+def _base_env(ctx: StackContext) -> dict[str, str]:
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "JAVA_HOME", "USER")
+    env = {k: v for k, v in ctx.environ.items() if k in keep}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    return env
+
+
+def _java_home(java: str) -> str:
+    return str(Path(os.path.realpath(java)).parent.parent)
+
+
+# --- Kafka -----------------------------------------------------------------------------------------
+
+
+def _prepare_kafka(ctx: StackContext) -> Launch:
+    java = artifacts.require_java()
+    jars = artifacts.ensure_kafka(ctx.layout)
+    conf_dir = ctx.layout.conf("kafka")
+    data_dir = ctx.layout.data("kafka")
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    properties = conf_dir / "server.properties"
+    properties.write_text(configs.kafka_server_properties(ctx.ports, data_dir))
+    log4j = conf_dir / "log4j2.yaml"
+    log4j.write_text(configs.KAFKA_LOG4J2_YAML)
+    classpath = f"{jars}/*"
+    logging = [f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={ctx.layout.logs / 'kafka'}"]
+    if not (data_dir / "meta.properties").exists():
+        # Formatting is once per data dir: re-formatting would orphan existing topics.
+        result = subprocess.run(
+            [
+                java,
+                *logging,
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--ignore-formatted",
+                "-t",
+                configs.new_kafka_cluster_id(),
+                "-c",
+                str(properties),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise StackError(f"formatting Kafka storage in {data_dir} failed: {last[0]}")
+    heap = ctx.tuning.kafka_heap
+    argv = [
+        java,
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
+        *logging,
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        str(properties),
+    ]
+    return Launch(argv, _base_env(ctx), data_dir, ctx.layout.log_file("kafka"))
+
+
+def _kafka_healthy(ctx: StackContext) -> bool:
+    return port_open(ctx.ports.kafka)
+
+
+# --- Redis -----------------------------------------------------------------------------------------
+
+
+def _prepare_redis(ctx: StackContext) -> Launch:
+    server = shutil.which("redis-server")
+    if server is None:
+        raise StackError(
+            "redis-server not found: install it with `apt-get install -y redis-server` (or `make setup`)"
+        )
+    conf_dir = ctx.layout.conf("redis")
+    data_dir = ctx.layout.data("redis")
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conf = conf_dir / "redis.conf"
+    conf.write_text(configs.redis_conf(ctx.ports, data_dir))
+    return Launch([server, str(conf)], _base_env(ctx), data_dir, ctx.layout.log_file("redis"))
+
+
+def _redis_healthy(ctx: StackContext) -> bool:
+    return redis_ping(ctx.ports.redis)
+
+
+# --- Elasticsearch ---------------------------------------------------------------------------------
+
+
+def _ensure_system_user(name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    result = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(
+            f"could not create the system user {name!r} for Elasticsearch: {result.stderr.strip()}"
+        )
+    return pwd.getpwnam(name)
+
+
+def _make_traversable(path: Path) -> None:
+    """Let the Elasticsearch user reach LOGFLOW_HOME: search (x) permission only, no listing."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    os.chown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+
+
+def _prepare_elasticsearch(ctx: StackContext) -> Launch:
+    java = artifacts.require_java()
+    es_home = artifacts.ensure_elasticsearch(ctx.layout)
+    conf_dir = ctx.layout.conf("elasticsearch")
+    data_dir = ctx.layout.data("elasticsearch")
+    logs_dir = ctx.layout.logs / "elasticsearch"
+    tmp_dir = ctx.layout.data("elasticsearch-tmp")
+    if not (conf_dir / "jvm.options").exists():
+        conf_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(es_home / "config", conf_dir, dirs_exist_ok=True)
+    for directory in (data_dir, logs_dir, tmp_dir, conf_dir / "jvm.options.d"):
+        directory.mkdir(parents=True, exist_ok=True)
+    has_security = (es_home / "modules" / "x-pack-security").is_dir()
+    (conf_dir / "elasticsearch.yml").write_text(
+        configs.elasticsearch_yml(ctx.ports, data_dir, logs_dir, has_security)
+    )
+    (conf_dir / "jvm.options.d" / "logflow-heap.options").write_text(
+        configs.elasticsearch_heap_options(ctx.tuning.elasticsearch_heap)
+    )
+    user: str | None = None
+    if os.geteuid() == 0:
+        # Elasticsearch refuses to run as root.
+        account = _ensure_system_user(ctx.tuning.elasticsearch_user)
+        user = account.pw_name
+        _make_traversable(es_home)
+        _make_traversable(conf_dir)
+        for directory in (conf_dir, data_dir, logs_dir, tmp_dir):
+            _chown_tree(directory, account.pw_uid, account.pw_gid)
+    env = _base_env(ctx)
+    env.update(
+        {
+            "ES_PATH_CONF": str(conf_dir),
+            "ES_JAVA_HOME": _java_home(java),
+            "ES_TMPDIR": str(tmp_dir),
+            "HOME": str(data_dir),
+        }
+    )
+    env.pop("JAVA_HOME", None)
+    return Launch(
+        [str(es_home / "bin" / "elasticsearch")], env, data_dir, ctx.layout.log_file("elasticsearch"), user
+    )
+
+
+def _elasticsearch_healthy(ctx: StackContext) -> bool:
+    health = http_json(
+        f"http://{LOOPBACK}:{ctx.ports.elasticsearch}/_cluster/health?wait_for_status=yellow&timeout=1s"
+    )
+    return isinstance(health, dict) and health.get("status") in {"yellow", "green"}
+
+
+# --- Flink -----------------------------------------------------------------------------------------
+
+
+def pyflink_home() -> Path:
+    spec = importlib.util.find_spec("pyflink")
+    if spec is None or spec.origin is None:
+        raise StackError("PyFlink is not installed in this Python: run `make setup`")
+    return Path(spec.origin).parent
+
+
+def write_flink_conf(ctx: StackContext) -> Path:
+    """Generate <LOGFLOW_HOME>/flink/conf from the wheel's conf with the stack's overrides."""
+    source = pyflink_home() / "conf"
+    conf_dir = ctx.layout.flink_conf
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.name != "config.yaml" and item.is_file():
+            shutil.copyfile(item, conf_dir / item.name)
+    base = yaml.safe_load((source / "config.yaml").read_text()) or {}
+    data_dir = ctx.layout.data("flink")
+    for sub in ("checkpoints", "savepoints", "tmp", "uploads"):
+        (data_dir / sub).mkdir(parents=True, exist_ok=True)
+    overrides = configs.flink_overrides(
+        ctx.ports,
+        data_dir,
+        venv_python(),
+        taskmanager_process_size=ctx.tuning.flink_taskmanager_memory,
+        jobmanager_process_size=ctx.tuning.flink_jobmanager_memory,
+        slots=ctx.tuning.flink_slots,
+    )
+    merged = configs.merge_dotted(base, overrides)
+    (conf_dir / "config.yaml").write_text(yaml.safe_dump(merged, sort_keys=True))
+    (conf_dir / "masters").write_text(f"{LOOPBACK}:{ctx.ports.flink_rest}\n")
+    (conf_dir / "workers").write_text(f"{LOOPBACK}\n")
+    return conf_dir
+
+
+def _flink_env(ctx: StackContext, java: str) -> dict[str, str]:
+    env = _base_env(ctx)
+    env.update(
+        {
+            "FLINK_CONF_DIR": str(ctx.layout.flink_conf),
+            "FLINK_LOG_DIR": str(ctx.layout.logs / "flink"),
+            "FLINK_PID_DIR": str(ctx.layout.run / "flink-scripts"),
+            "JAVA_HOME": _java_home(java),
+            # The TaskManager starts Python workers with python.executable; PATH covers helper scripts.
+            "PATH": f"{venv_python().parent}:{env['PATH']}",
+        }
+    )
+    return env
+
+
+def _prepare_jobmanager(ctx: StackContext) -> Launch:
+    java = artifacts.require_java()
+    artifacts.ensure_connector(ctx.layout)
+    write_flink_conf(ctx)
+    (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
+    argv = [str(pyflink_home() / "bin" / "jobmanager.sh"), "start-foreground"]
+    return Launch(
+        argv, _flink_env(ctx, java), ctx.layout.data("flink"), ctx.layout.log_file("flink-jobmanager")
+    )
+
+
+def _jobmanager_healthy(ctx: StackContext) -> bool:
+    return isinstance(http_json(f"http://{LOOPBACK}:{ctx.ports.flink_rest}/overview"), dict)
+
+
+def taskmanager_id_file(layout: StackLayout) -> Path:
+    return layout.run / "flink-taskmanager.id"
+
+
+def _prepare_taskmanager(ctx: StackContext) -> Launch:
+    java = artifacts.require_java()
+    write_flink_conf(ctx)
+    (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
+    # A fresh resource id per start tells this TaskManager apart from a killed one the JobManager
+    # still lists until its heartbeat times out.
+    resource_id = f"logflow-tm-{uuid.uuid4().hex[:12]}"
+    id_file = taskmanager_id_file(ctx.layout)
+    id_file.parent.mkdir(parents=True, exist_ok=True)
+    id_file.write_text(resource_id + "\n")
+    argv = [
+        str(pyflink_home() / "bin" / "taskmanager.sh"),
+        "start-foreground",
+        "-D",
+        f"taskmanager.resource-id={resource_id}",
+    ]
+    return Launch(
+        argv, _flink_env(ctx, java), ctx.layout.data("flink"), ctx.layout.log_file("flink-taskmanager")
+    )
+
+
+def _taskmanager_healthy(ctx: StackContext) -> bool:
+    try:
+        resource_id = taskmanager_id_file(ctx.layout).read_text().strip()
+    except OSError:
+        return False
+    listing = http_json(f"http://{LOOPBACK}:{ctx.ports.flink_rest}/taskmanagers")
+    if not isinstance(listing, dict):
+        return False
+    return any(tm.get("id") == resource_id for tm in listing.get("taskmanagers", []))
+
+
+# --- rules API -------------------------------------------------------------------------------------
+
+
+def rules_api_available() -> bool:
+    try:
+        return importlib.util.find_spec("rules_api.server_cli") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _prepare_rules_api(ctx: StackContext) -> Launch:
+    tokens.ensure_admin_token(ctx.layout)
+    env = dict(ctx.environ)
+    env["LOGFLOW_API_TOKENS_FILE"] = str(ctx.layout.api_tokens_file)
+    env.pop("LOGFLOW_API_TOKENS", None)
+    argv = [
+        sys.executable,
+        "-m",
+        "common.cli",
+        "api",
+        "serve",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(ctx.ports.api),
+    ]
+    data_dir = ctx.layout.data("rules-api")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Launch(argv, env, data_dir, ctx.layout.log_file("rules-api"))
+
+
+def _rules_api_healthy(ctx: StackContext) -> bool:
+    status = http_status(f"http://{LOOPBACK}:{ctx.ports.api}/healthz")
+    return status is not None and status < 500
+
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        "elasticsearch",
+        lambda p: p.elasticsearch,
+        "LOGFLOW_ES_URL",
+        ("bin/elasticsearch", "org.elasticsearch"),
+        _prepare_elasticsearch,
+        _elasticsearch_healthy,
+    ),
+    Service(
+        "redis", lambda p: p.redis, "LOGFLOW_REDIS_URL", ("redis-server",), _prepare_redis, _redis_healthy
+    ),
+    Service(
+        "kafka",
+        lambda p: p.kafka,
+        "LOGFLOW_KAFKA_BOOTSTRAP",
+        ("kafka.Kafka",),
+        _prepare_kafka,
+        _kafka_healthy,
+        extra_ports=lambda p: (p.kafka_controller,),
+    ),
+    Service(
+        "flink-jobmanager",
+        lambda p: p.flink_rest,
+        "LOGFLOW_FLINK_REST",
+        ("jobmanager.sh", "StandaloneSessionClusterEntrypoint"),
+        _prepare_jobmanager,
+        _jobmanager_healthy,
+        extra_ports=lambda p: (p.flink_rpc,),
+    ),
+    Service(
+        "flink-taskmanager",
+        # The TaskManager listens on ephemeral ports; it is reached through the JobManager's REST port.
+        lambda p: p.flink_rest,
+        "LOGFLOW_FLINK_REST",
+        ("taskmanager.sh", "TaskManagerRunner"),
+        _prepare_taskmanager,
+        _taskmanager_healthy,
+    ),
+    Service(
+        "rules-api",
+        lambda p: p.api,
+        "LOGFLOW_API_URL",
+        ("api serve",),
+        _prepare_rules_api,
+        _rules_api_healthy,
+    ),
+)
+
+# Names accepted by --only besides the service names themselves.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "flink": ("flink-jobmanager", "flink-taskmanager"),
+    "es": ("elasticsearch",),
+    "api": ("rules-api",),
+}
+
+
+def by_name() -> dict[str, Service]:
+    return {service.name: service for service in SERVICES}
