@@ -79,6 +79,10 @@ def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
+    if text[4:5] == "-":  # ISO date first: by far the most common digit-led shape
+        rec = _timestamped(text, ctx)
+        if rec is not None:
+            return rec
     return (
         logcat.parse(text, ctx)
         or access.parse(text, ctx)

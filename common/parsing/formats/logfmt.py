@@ -19,7 +19,7 @@ _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 _TIME_KEYS = frozenset(("time", "ts", "t", "timestamp", "@timestamp", "date"))
-_LEVEL_KEYS = frozenset(("level", "lvl", "severity", "loglevel", "log.level"))
+_LEVEL_KEYS = frozenset(("level", "lvl", "severity", "loglevel", "log.level", "at"))  # "at": Heroku
 _MESSAGE_KEYS = frozenset(("msg", "message"))
 
 

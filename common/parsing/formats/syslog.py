@@ -20,8 +20,11 @@ _RFC3164_RE = re.compile(
     re.DOTALL,
 )
 # host tag[pid]: msg  |  tag[pid]: msg  |  host msg
-_TAIL_RE = re.compile(r"(?:([^\s\[\]:]+) )?([^\s\[:]+)(?:\[([^\]\s]*)\])?: ?(.*)", re.DOTALL)
-_HOST_MSG_RE = re.compile(r"(\S+) ?(.*)", re.DOTALL)
+# The tag may carry a version, as old sysklogd writes it: "syslogd 1.4.1: restart."
+_TAIL_RE = re.compile(
+    r"(?:([^\s\[\]:]+) )?([^\s\[:]+(?: \d+(?:\.\d+)+)?)(?:\[([^\]\s]*)\])?: *(.*)", re.DOTALL
+)
+_HOST_MSG_RE = re.compile(r"(\S+) *(.*)", re.DOTALL)
 
 _RFC5424_RE = re.compile(
     r"<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\"\\]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+) ?(.*)",
