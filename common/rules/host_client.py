@@ -93,7 +93,10 @@ class _HostProcess:
                 self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                stream.close()
+                try:
+                    stream.close()
+                except OSError:  # a dead host's pipe cannot be flushed; there is nothing to keep
+                    pass
 
 
 class EngineHost:

@@ -1,0 +1,108 @@
+"""Hot swap, the engine host's lifecycle, threshold state, and rule file loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rules_helpers import rule
+
+from common.rules import (
+    RuleEngine,
+    RuleEngineOptions,
+    RuleValidationError,
+    ThresholdCounter,
+    load_rules_file,
+    threshold_key,
+)
+
+SSHD = {"field": "process.name", "op": "eq", "value": "sshd"}
+RECORD = {"message": "m", "process": {"name": "sshd"}}
+
+
+def test_invalid_upsert_keeps_the_previous_rules(engine: RuleEngine) -> None:
+    engine.replace_all([rule(SSHD, rule_id="a")])
+    with pytest.raises(RuleValidationError) as caught:
+        engine.upsert(rule({"field": "message", "op": "matches", "value": "(x"}, rule_id="a"))
+    assert caught.value.errors[0].path == "$.when.value"
+    assert [r.hits for r in engine.apply_batch([dict(RECORD)])] == [["a"]]
+
+
+def test_upsert_remove_and_disable(engine: RuleEngine) -> None:
+    engine.replace_all([])
+    engine.upsert(rule(SSHD, rule_id="a"))
+    engine.upsert(rule(SSHD, rule_id="b", enabled=False))
+    assert set(engine.rules) == {"a", "b"}
+    assert engine.apply_batch([dict(RECORD)])[0].hits == ["a"]
+    engine.upsert(rule(SSHD, rule_id="b"))
+    engine.remove("a")
+    engine.remove("never-existed")
+    assert engine.apply_batch([dict(RECORD)])[0].hits == ["b"]
+
+
+def test_replace_all_is_all_or_nothing(engine: RuleEngine) -> None:
+    engine.replace_all([rule(SSHD, rule_id="a")])
+    with pytest.raises(RuleValidationError):
+        engine.replace_all([rule(SSHD, rule_id="b"), {"id": "c"}])
+    assert list(engine.rules) == ["a"]
+
+
+def test_rules_with_the_same_condition_share_a_ruleset(engine: RuleEngine) -> None:
+    engine.replace_all([rule(SSHD, rule_id="a"), rule(SSHD, rule_id="b")])
+    assert engine.apply_batch([dict(RECORD)])[0].hits == ["a", "b"]
+
+
+def test_host_is_recycled_past_its_memory_budget_and_keeps_working() -> None:
+    with RuleEngine(RuleEngineOptions(host_memory_budget_mb=1)) as engine:
+        first = engine.host.process_ids()[0]
+        for i in range(40):  # each new ruleset that has seen events leaks ~0.1 MB inside durable-rules
+            engine.upsert(rule({"field": "process.name", "op": "eq", "value": f"p{i}"}, rule_id="swap"))
+            assert engine.apply_batch([{"process": {"name": f"p{i}"}}])[0].hits == ["swap"]
+        assert engine.host.recycles >= 1
+        assert first not in engine.host.process_ids()
+        engine.upsert(rule(SSHD, rule_id="swap"))
+        assert engine.apply_batch([dict(RECORD)])[0].hits == ["swap"]
+
+
+def test_a_killed_host_is_replaced_transparently() -> None:
+    with RuleEngine() as engine:
+        engine.replace_all([rule(SSHD, rule_id="a")])
+        engine.host._current.proc.kill()
+        engine.host._current.proc.wait()
+        assert engine.apply_batch([dict(RECORD)])[0].hits == ["a"]
+
+
+def test_threshold_hits_are_returned_for_keyed_state() -> None:
+    alert = {"action": "alert", "severity": "low", "message": "x", "threshold": {"count": 2, "window": 10}}
+    with RuleEngine(count_thresholds=False) as engine:
+        engine.replace_all([rule(SSHD, alert, rule_id="t")])
+        results = engine.apply_batch([{**RECORD, "@timestamp": "2024-01-01T00:00:05Z"}])
+    [hit] = results[0].threshold_hits
+    assert results[0].alerts == []
+    assert hit.key == threshold_key("t", []) and hit.timestamp == 1704067205.0
+    counter = ThresholdCounter(hit.count, hit.window_seconds)
+    assert counter.observe(hit.timestamp) is False
+    restored = ThresholdCounter.from_state(json.loads(json.dumps(counter.to_state())))
+    assert restored.observe(hit.timestamp + 1) is True
+    assert hit.alert()["alert"]["count"] == 2
+
+
+def test_threshold_counter_window_and_idle() -> None:
+    counter = ThresholdCounter(count=3, window_seconds=10)
+    assert [counter.observe(t) for t in (0, 5, 11, 12)] == [False, False, False, True]
+    assert counter.timestamps == []
+    counter.observe(20)
+    assert not counter.is_idle(25) and counter.is_idle(30)
+
+
+def test_load_rules_file_json_yaml_and_wrappers(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(rule(SSHD)))
+    many = tmp_path / "many.yaml"
+    many.write_text("rules:\n  - id: a\n    when: {field: message, op: exists}\n    then: [{action: drop}]\n")
+    assert [r["id"] for r in load_rules_file(one)] == ["r"]  # type: ignore[index]
+    assert [r["id"] for r in load_rules_file(many)] == ["a"]  # type: ignore[index]
+    with pytest.raises(ValueError, match=r"\.json, \.yaml or \.yml"):
+        load_rules_file(tmp_path / "rules.txt")
