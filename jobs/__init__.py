@@ -1,0 +1,1 @@
+"""The logflow PyFlink job, its submission tooling and its CLI commands."""

@@ -1,0 +1,94 @@
+"""The small tuples that travel between the job's operators, and how documents are named.
+
+Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
+
+- ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids)`` — one per consumed event,
+  counted by the window statistics; ``outcome`` is one of ``OUTCOMES``.
+- ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
+  ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
+  ``body_json`` to the dead-letter topic; count ``stat``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+Stat = tuple[int, str, str, str, str, tuple[str, ...]]
+WriteRequest = tuple[str, str, str, str, Stat | None]
+
+INDEXED = "indexed"
+DROPPED = "dropped"
+DEAD_LETTERED = "dead_lettered"
+OUTCOMES = (INDEXED, DROPPED, DEAD_LETTERED)
+
+DOC = "doc"
+ALERT = "alert"
+DEADLETTER = "deadletter"
+
+_INDEX_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def document_id(topic: str, partition: int, offset: int) -> str:
+    """Deterministic, so a replay after a failure overwrites instead of duplicating."""
+    return f"{topic}:{partition}:{offset}"
+
+
+def index_name(prefix: str, dataset: str, epoch_ms: int) -> str:
+    """``<prefix>-<dataset>-<yyyy.MM.dd>``, dated by the Kafka timestamp.
+
+    The Kafka timestamp rather than ``@timestamp`` picks the day because it is fixed per record:
+    a parsed timestamp can depend on the parse date (year-less syslog) or fall back to ingest
+    time, and a replay must land on the very index the first attempt wrote.
+    """
+    safe = _INDEX_UNSAFE.sub("_", dataset.lower()).lstrip("._-")[:100] or "unknown"
+    day = datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y.%m.%d")
+    return f"{prefix}-{safe}-{day}"
+
+
+def to_json(document: Any) -> str:
+    # ASCII escapes keep lone surrogates from JSON input serialisable; Elasticsearch decodes them.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def stat_for(record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list[str]) -> Stat:
+    event = record.get("event")
+    dataset = event.get("dataset") if isinstance(event, dict) else None
+    host = record.get("host")
+    host_name = host.get("name") if isinstance(host, dict) else None
+    log = record.get("log")
+    level = log.get("level") if isinstance(log, dict) else None
+    return (
+        window_ts_ms,
+        outcome,
+        str(dataset or "unknown"),
+        str(host_name or "-"),
+        str(level or "-"),
+        tuple(hits),
+    )
+
+
+def dead_letter(
+    reason: str,
+    detail: str,
+    *,
+    original: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    kafka_ts_ms: int,
+    document: str | None = None,
+) -> str:
+    """The JSON body of a dead-letter message: the original, where it came from, and why."""
+    letter: dict[str, Any] = {
+        "@timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "reason": reason,
+        "error": {"message": detail[:4096]},
+        "event": {"original": original},
+        "kafka": {"topic": topic, "partition": partition, "offset": offset, "timestamp": kafka_ts_ms},
+    }
+    if document is not None:
+        letter["document"] = document[:65536]
+    return to_json(letter)

@@ -1,0 +1,194 @@
+"""The logflow PyFlink job: Kafka in, rules broadcast in, Elasticsearch and Redis out.
+
+Shape (sources -> transforms -> sinks)::
+
+    logs topic(s) ──> normalize-and-apply-rules <── rules topic (broadcast state)
+                          │ main: documents, alerts, dead letters ──┐
+                          │ side: threshold candidates ──> threshold-alerts ──┤ (+ alerts topic)
+                          │ side: alerts ──> alerts topic                     │
+                          │ side: dropped stats ─────────────┐                ▼
+                          │                                  │   elasticsearch-writer (async bulk;
+                          │                                  │     rejects -> dead-letter topic)
+                          │                                  ▼                │ stats
+                          └──────────────────────────> window-statistics <────┘ ──> Redis
+
+Run it with ``logflow job submit`` (which passes the connector jar and the Python environment),
+or directly with ``flink run --python jobs/log_pipeline.py``; settings come from ``LOGFLOW_*``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jobs.config import JobConfig
+
+log = logging.getLogger("logflow.job")
+
+# Every operator's uid is fixed here: savepoints map state to operators by uid, so renaming or
+# reordering code must never change them.
+UID_NORMALIZE = "normalize-and-apply-rules"
+UID_THRESHOLD = "threshold-alerts"
+UID_ALERTS_SINK = "alerts-kafka-sink"
+UID_ES_WRITER = "elasticsearch-writer"
+UID_WINDOW_STATS = "window-statistics"
+UID_STATS_SINK = "window-statistics-sink"
+
+
+def flink_configuration(config: JobConfig) -> Any:
+    from pyflink.common import Configuration
+
+    conf = Configuration()
+    conf.set_string("pipeline.name", config.name)
+    conf.set_string("parallelism.default", str(config.parallelism))
+    conf.set_string("execution.checkpointing.interval", f"{config.checkpoint_interval_ms} ms")
+    conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
+    conf.set_string(
+        "execution.checkpointing.min-pause", f"{min(1000, config.checkpoint_interval_ms // 2)} ms"
+    )
+    conf.set_string("execution.checkpointing.timeout", "10 min")
+    conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
+    conf.set_string("restart-strategy.type", "exponential-delay")
+    conf.set_string("restart-strategy.exponential-delay.initial-backoff", "1 s")
+    conf.set_string("restart-strategy.exponential-delay.max-backoff", "30 s")
+    conf.set_string("restart-strategy.exponential-delay.attempts-before-reset-backoff", "100")
+    # Small, frequent bundles keep rule changes and checkpoints fast; the ES writer batches anyway.
+    conf.set_string("python.fn-execution.bundle.size", str(config.bundle_size))
+    conf.set_string("python.fn-execution.bundle.time", str(config.bundle_time_ms))
+    conf.set_string("python.operator-chaining.enabled", "true")
+    # A partition with no traffic must not hold every window open.
+    conf.set_string("table.exec.source.idle-timeout", f"{config.idle_close_seconds} s")
+    conf.set_string("table.exec.uid.generation", "ALWAYS")
+    return conf
+
+
+def install_index_template(config: JobConfig) -> None:
+    from elasticsearch import Elasticsearch
+
+    from jobs.sinks.index_template import install_index_template as put_template
+
+    client = Elasticsearch(**config.elasticsearch.client_kwargs(), request_timeout=30)
+    try:
+        put_template(client, config.index_prefix)
+    finally:
+        client.close()
+
+
+def alerts_sink(config: JobConfig) -> Any:
+    from pyflink.common.serialization import SimpleStringSchema
+    from pyflink.datastream.connectors.base import DeliveryGuarantee
+    from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
+
+    builder = (
+        KafkaSink.builder()
+        .set_bootstrap_servers(config.kafka.bootstrap_servers)
+        .set_record_serializer(
+            KafkaRecordSerializationSchema.builder()
+            .set_topic(config.topics.alerts)
+            .set_value_serialization_schema(SimpleStringSchema())
+            .build()
+        )
+        .set_delivery_guarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+    )
+    for key, value in config.kafka.java_properties().items():
+        if key != "bootstrap.servers":
+            builder = builder.set_property(key, value)
+    return builder.build()
+
+
+def discarding_sink() -> Any:
+    from pyflink.datastream.connectors.base import Sink
+    from pyflink.java_gateway import get_gateway
+
+    return Sink(get_gateway().jvm.org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink())
+
+
+def build_pipeline(env: Any, config: JobConfig) -> None:
+    from pyflink.common import Time, Types
+    from pyflink.datastream import AsyncDataStream, OutputTag
+    from pyflink.datastream.state import MapStateDescriptor
+    from pyflink.table import StreamTableEnvironment
+
+    from jobs import sources
+    from jobs.sinks.elasticsearch_writer import ElasticsearchWriter
+    from jobs.transforms.normalize import NormalizeAndApplyRules
+    from jobs.transforms.threshold import ThresholdAlerts
+    from jobs.transforms.window_stats import WindowStatistics, window_start
+
+    t_env = StreamTableEnvironment.create(env)
+    logs = sources.log_records(t_env, config)
+    rule_changes = sources.rule_changes(t_env, config)
+
+    pickled = Types.PICKLED_BYTE_ARRAY()
+    rules_state = MapStateDescriptor("rules", Types.STRING(), Types.STRING())
+    alerts_tag = OutputTag("alerts", Types.STRING())
+    threshold_tag = OutputTag("threshold-candidates", pickled)
+    stats_tag = OutputTag("dropped-stats", pickled)
+
+    processed = (
+        logs.connect(rule_changes.broadcast(rules_state))
+        .process(
+            NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag, stats_tag),
+            output_type=pickled,
+        )
+        .name("normalize and apply rules")
+        .uid(UID_NORMALIZE)
+    )
+
+    threshold_alerts = (
+        processed.get_side_output(threshold_tag)
+        .key_by(lambda candidate: candidate[0], key_type=Types.STRING())
+        .process(ThresholdAlerts(config, alerts_tag), output_type=pickled)
+        .name("threshold alerts")
+        .uid(UID_THRESHOLD)
+    )
+
+    (
+        processed.get_side_output(alerts_tag)
+        .union(threshold_alerts.get_side_output(alerts_tag))
+        .sink_to(alerts_sink(config))
+        .name("alerts to kafka")
+        .uid(UID_ALERTS_SINK)
+    )
+
+    written = (
+        AsyncDataStream.unordered_wait(
+            processed.union(threshold_alerts),
+            ElasticsearchWriter(config),
+            Time.minutes(10),
+            capacity=max(config.es_bulk_docs * 2, 100),
+            output_type=pickled,
+        )
+        .name("elasticsearch writer")
+        .uid(UID_ES_WRITER)
+    )
+
+    window_seconds = config.window_seconds
+    (
+        written.union(processed.get_side_output(stats_tag))
+        .key_by(lambda stat: window_start(stat[0], window_seconds), key_type=Types.LONG())
+        .process(WindowStatistics(config), output_type=pickled)
+        .name("window statistics to redis")
+        .uid(UID_WINDOW_STATS)
+        .sink_to(discarding_sink())
+        .name("window statistics end")
+        .uid(UID_STATS_SINK)
+    )
+
+
+def main() -> None:
+    from pyflink.datastream import StreamExecutionEnvironment
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = JobConfig.from_env()
+    install_index_template(config)
+    env = StreamExecutionEnvironment.get_execution_environment(flink_configuration(config))
+    env.set_parallelism(config.parallelism)
+    build_pipeline(env, config)
+    log.info("submitting %s (parallelism %d)", config.name, config.parallelism)
+    # Under `flink run --detached` this returns as soon as the cluster has accepted the job.
+    env.execute(config.name)
+
+
+if __name__ == "__main__":
+    main()

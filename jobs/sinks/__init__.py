@@ -1,0 +1,1 @@
+"""The job's sinks: Elasticsearch (async bulk), Kafka dead letters and alerts, Redis statistics."""

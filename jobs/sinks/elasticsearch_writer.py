@@ -1,0 +1,125 @@
+"""The job's Elasticsearch sink: a Flink async function over the bulk batcher.
+
+Flink's Python async operator waits for every in-flight element before a bundle — and so a
+checkpoint — completes, so a document is acknowledged by Elasticsearch (or its dead letter by
+Kafka) before the checkpoint that covers its offset. With deterministic ids that makes a replay an
+overwrite: each event is in Elasticsearch exactly once.
+
+Output: the ``Stat`` of each consumed event (indexed, or dead-lettered when Elasticsearch
+rejected it), for the window statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from pyflink.datastream import RuntimeContext
+from pyflink.datastream.functions import AsyncFunction
+
+from jobs.config import JobConfig
+from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, Stat, WriteRequest, dead_letter
+from jobs.sinks.bulk_batcher import BulkBatcher, Rejected, TransientBulkError
+from jobs.sinks.kafka_producer import AcknowledgedProducer
+
+log = logging.getLogger(__name__)
+
+# Beyond this a document is dead-lettered rather than sent: Elasticsearch's http.max_content_length
+# defaults to 100 MB, and a single giant document would stall a whole bulk request.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def make_bulk_sender(config: JobConfig) -> Any:
+    from elastic_transport import ConnectionError as TransportConnectionError
+    from elastic_transport import ConnectionTimeout
+    from elasticsearch import ApiError, Elasticsearch
+
+    client = Elasticsearch(
+        **config.elasticsearch.client_kwargs(),
+        request_timeout=config.es_request_timeout_s,
+        max_retries=0,
+        retry_on_timeout=False,
+    )
+
+    def send(lines: list[str]) -> Any:
+        try:
+            return client.bulk(operations=cast(Any, lines)).body
+        except (TransportConnectionError, ConnectionTimeout) as exc:
+            raise TransientBulkError(str(exc)) from exc
+        except ApiError as exc:
+            if exc.meta.status in (429, 500, 502, 503, 504):
+                raise TransientBulkError(f"HTTP {exc.meta.status}") from exc
+            raise
+
+    return send
+
+
+class ElasticsearchWriter(AsyncFunction):
+    def __init__(self, config: JobConfig) -> None:
+        self._config = config
+        self._batcher: BulkBatcher | None = None
+        self._producer: AcknowledgedProducer | None = None
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self._batcher = None
+        self._producer = AcknowledgedProducer(self._config.kafka)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+
+    def _batcher_in_loop(self) -> BulkBatcher:
+        # Created on first use, inside the operator's event-loop thread that owns its futures.
+        if self._batcher is None:
+            self._batcher = BulkBatcher(
+                make_bulk_sender(self._config),
+                max_docs=self._config.es_bulk_docs,
+                linger_s=self._config.es_bulk_linger_ms / 1000,
+            )
+        return self._batcher
+
+    async def async_invoke(self, value: WriteRequest) -> list[Stat]:
+        kind, doc_id, index, body, stat = value
+        assert self._producer is not None
+        if kind == DEADLETTER:
+            await self._producer.send(self._config.topics.deadletter, doc_id, body)
+            return [stat] if stat is not None else []
+        if len(body) > MAX_DOCUMENT_BYTES:
+            outcome: Any = Rejected(413, "document_too_large", f"{len(body)} bytes > {MAX_DOCUMENT_BYTES}")
+        else:
+            outcome = await self._batcher_in_loop().submit(index, doc_id, body)
+        if isinstance(outcome, Rejected):
+            await self._dead_letter(doc_id, index, body, outcome, stat)
+            if kind == ALERT or stat is None:
+                return []
+            return [(stat[0], DEAD_LETTERED, *stat[2:])]
+        return [stat] if stat is not None else []
+
+    async def _dead_letter(
+        self, doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat | None
+    ) -> None:
+        import json
+
+        assert self._producer is not None
+        try:
+            document = json.loads(body)
+            original = str(document.get("event", {}).get("original", ""))
+            kafka = document.get("logflow", {}).get("kafka", {})
+        except (ValueError, AttributeError):
+            original, kafka = "", {}
+        letter = dead_letter(
+            f"elasticsearch_{rejected.error_type}",
+            f"index {index}: HTTP {rejected.status}: {rejected.reason}",
+            original=original,
+            topic=str(kafka.get("topic", "")),
+            partition=int(kafka.get("partition", -1)),
+            offset=int(kafka.get("offset", -1)),
+            kafka_ts_ms=stat[0] if stat is not None else 0,
+            document=body,
+        )
+        await self._producer.send(self._config.topics.deadletter, doc_id, letter)
+
+    def timeout(self, value: WriteRequest) -> list[Stat]:
+        # Reaching the timeout means Elasticsearch or Kafka has been unavailable for longer than
+        # the operator allows; failing the job replays from the last checkpoint, losing nothing.
+        raise TimeoutError(f"document {value[1]} was not written within the async timeout")

@@ -1,0 +1,76 @@
+"""Writing and reading the per-window statistics in Redis (key schema: ``common.schema.stats``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from common.schema.stats import DIMENSIONS, StatsKeys, WindowStats
+from common.settings import RedisSettings
+
+
+def connect(settings: RedisSettings) -> Any:
+    import redis
+
+    return redis.Redis.from_url(
+        settings.url,
+        decode_responses=True,
+        socket_timeout=10,
+        health_check_interval=30,
+        **settings.client_kwargs(),
+    )
+
+
+def write_window(client: Any, keys: StatsKeys, stats: WindowStats, ttl_seconds: int) -> None:
+    """Replace the window's keys with these counts, atomically; idempotent by construction."""
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(*keys.all_for(stats.start))
+    pipe.hset(keys.totals(stats.start), mapping=stats.totals_hash())
+    for name in DIMENSIONS:
+        counts = stats.dimension(name)
+        if counts:
+            pipe.hset(keys.dimension(stats.start, name), mapping={k: str(v) for k, v in counts.items()})
+    for key in keys.all_for(stats.start):
+        pipe.expire(key, ttl_seconds)
+    pipe.zadd(keys.index, {str(stats.start): stats.start})
+    pipe.expire(keys.index, ttl_seconds)
+    # The index outlives single windows, so it is trimmed here rather than left to expire.
+    pipe.zremrangebyscore(keys.index, "-inf", f"({int(time.time()) - ttl_seconds}")
+    pipe.execute()
+
+
+def add_late(client: Any, keys: StatsKeys, start: int, count: int, ttl_seconds: int) -> None:
+    """Count events that arrived after their window's state was retired (see the README caveat)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hincrby(keys.totals(start), "late", count)
+    pipe.expire(keys.totals(start), ttl_seconds)
+    pipe.zadd(keys.index, {str(start): start})
+    pipe.execute()
+
+
+def read_windows(
+    client: Any, keys: StatsKeys, since_epoch: int, until_epoch: int | None = None
+) -> list[WindowStats]:
+    """Windows whose start lies in [since, until], oldest first."""
+    upper: Any = "+inf" if until_epoch is None else until_epoch
+    starts = [int(s) for s in client.zrangebyscore(keys.index, since_epoch, upper)]
+    if not starts:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for start in starts:
+        pipe.hgetall(keys.totals(start))
+        for name in DIMENSIONS:
+            pipe.hgetall(keys.dimension(start, name))
+    replies = pipe.execute()
+    windows: list[WindowStats] = []
+    step = 1 + len(DIMENSIONS)
+    for i, start in enumerate(starts):  # ZRANGEBYSCORE answers in score order
+        chunk = replies[i * step : (i + 1) * step]
+        if not chunk[0]:
+            continue  # expired between the index read and the hash read
+        windows.append(
+            WindowStats.from_hashes(
+                start, keys.window_seconds, chunk[0], dict(zip(DIMENSIONS, chunk[1:], strict=True))
+            )
+        )
+    return windows

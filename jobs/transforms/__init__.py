@@ -1,0 +1,1 @@
+"""The job's transforms: normalisation and rules, threshold alerts, window statistics."""

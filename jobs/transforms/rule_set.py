@@ -1,0 +1,95 @@
+"""The rules a job instance is applying, fed by the rules topic.
+
+Kept free of Flink types so it can be tested on its own: the broadcast function hands it each
+change from the topic (and, after a restore, the whole checkpointed broadcast state) and asks it
+for the engine to apply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from common.rules import RuleEngine, RuleValidationError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One record of the rules topic: a new version of a rule, or its deletion (``rule is None``)."""
+
+    rule_id: str
+    version: int
+    rule: dict[str, Any] | None
+
+    @classmethod
+    def from_payload(cls, rule_id: str, payload: str | None) -> RuleChange:
+        """Decode the rules API's wire format; raises ``ValueError`` when it is not that format."""
+        if payload is None:
+            return cls(rule_id=rule_id, version=-1, rule=None)
+        try:
+            envelope = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"rule {rule_id!r}: payload is not JSON: {exc}") from None
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("rule"), dict):
+            raise ValueError(f"rule {rule_id!r}: payload has no 'rule' object")
+        version = envelope.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError(f"rule {rule_id!r}: payload has no integer 'version'")
+        return cls(rule_id=rule_id, version=version, rule=envelope["rule"])
+
+
+class ActiveRules:
+    """Versioned rules feeding one ``RuleEngine``; a change that fails to compile is rejected whole."""
+
+    def __init__(self) -> None:
+        # Threshold counters live in the job's keyed state, not in the engine.
+        self.engine = RuleEngine(count_thresholds=False)
+        self.versions: dict[str, int] = {}
+        self.rejected = 0
+
+    def apply(self, change: RuleChange) -> bool:
+        """Apply one change; True when it took effect (the caller then records it in state)."""
+        if change.rule is None:
+            if change.rule_id not in self.versions:
+                return False
+            self._remove_from_engine(change.rule_id)
+            del self.versions[change.rule_id]
+            return True
+        if change.version <= self.versions.get(change.rule_id, -1):
+            # A replayed or reordered older version must not undo a newer one.
+            return False
+        try:
+            if change.rule.get("enabled", True) is False:
+                self._remove_from_engine(change.rule_id)
+            else:
+                self.engine.upsert(change.rule)
+        except RuleValidationError as exc:
+            self.rejected += 1
+            log.error(
+                "rule %s version %d rejected, keeping version %s: %s",
+                change.rule_id,
+                change.version,
+                self.versions.get(change.rule_id, "none"),
+                exc,
+            )
+            return False
+        self.versions[change.rule_id] = change.version
+        return True
+
+    def _remove_from_engine(self, rule_id: str) -> None:
+        if rule_id in self.engine.rules:
+            self.engine.remove(rule_id)
+
+    def restore(self, payloads: Iterable[tuple[str, str]]) -> None:
+        """Rebuild from checkpointed broadcast state (rule id -> payload)."""
+        for rule_id, payload in payloads:
+            try:
+                self.apply(RuleChange.from_payload(rule_id, payload))
+            except ValueError as exc:
+                self.rejected += 1
+                log.error("checkpointed rule dropped: %s", exc)

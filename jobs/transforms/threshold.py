@@ -1,0 +1,82 @@
+"""Threshold alerts ("N matches within a window, grouped by fields") on Flink keyed state.
+
+The rules engine reports each match of a thresholded ``alert`` action as a pending alert; this
+operator, keyed by ``threshold_key(rule id, group values)``, keeps the rules core's
+``ThresholdCounter`` for that key in checkpointed state, so counts survive failures and restores.
+An idle counter's state is cleared by a processing-time timer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pyflink.common import Types
+from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
+from pyflink.datastream.state import ValueStateDescriptor
+
+from common.rules.threshold import ThresholdCounter
+from jobs.config import JobConfig
+from jobs.elements import ALERT, index_name, to_json
+
+ALERT_DATASET = "logflow.alert"
+
+# (threshold key, the engine's hit, Kafka timestamp ms, id of the document that matched)
+ThresholdCandidate = tuple[str, Any, int, str]
+
+
+def threshold_candidate(hit: Any, ts_ms: int, doc_id: str) -> ThresholdCandidate:
+    """The element this operator is keyed on, from the engine's ``ThresholdHit``."""
+    return (hit.key, hit, ts_ms, doc_id)
+
+
+def alert_document(alert: dict[str, Any], alert_id: str) -> dict[str, Any]:
+    document = dict(alert)
+    event = dict(document.get("event") or {})
+    event["kind"] = "alert"
+    # The alert keeps the source dataset under labels; event.dataset names the alert stream.
+    source_dataset = event.get("dataset")
+    if source_dataset and source_dataset != ALERT_DATASET:
+        document.setdefault("labels", {})["source_dataset"] = str(source_dataset)
+    event["dataset"] = ALERT_DATASET
+    event["id"] = alert_id
+    document["event"] = event
+    return document
+
+
+class ThresholdAlerts(KeyedProcessFunction):
+    def __init__(self, config: JobConfig, alerts_tag: OutputTag) -> None:
+        self._config = config
+        self._alerts_tag = alerts_tag
+        self._counter: Any = None
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self._counter = runtime_context.get_state(ValueStateDescriptor("threshold-counter", Types.STRING()))
+
+    def process_element(self, value: ThresholdCandidate, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        _key, hit, ts_ms, doc_id = value
+        stored = self._counter.value()
+        counter = ThresholdCounter.from_state(json.loads(stored)) if stored else None
+        if counter is None or counter.count != hit.count or counter.window_seconds != hit.window_seconds:
+            counter = ThresholdCounter(
+                hit.count, hit.window_seconds
+            )  # new, or the rule's threshold was edited
+        fired = counter.observe(hit.timestamp)
+        self._counter.update(json.dumps(counter.to_state()))
+        # Re-armed on every match; the state is cleared once the window has passed with no match.
+        timers = ctx.timer_service()
+        timers.register_processing_time_timer(
+            timers.current_processing_time() + int(hit.window_seconds * 1000) + 1000
+        )
+        if not fired:
+            return
+        alert_id = f"{doc_id}:threshold:{hit.rule_id}"
+        body = to_json(alert_document(hit.alert(), alert_id))
+        yield self._alerts_tag, body
+        yield ALERT, alert_id, index_name(self._config.index_prefix, ALERT_DATASET, ts_ms), body, None
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
+        stored = self._counter.value()
+        if stored and ThresholdCounter.from_state(json.loads(stored)).is_idle(timestamp / 1000):
+            self._counter.clear()

@@ -1,0 +1,48 @@
+from jobs.elements import DEAD_LETTERED, INDEXED, dead_letter, document_id, index_name, stat_for
+
+
+def test_document_id_is_deterministic_per_kafka_position() -> None:
+    assert document_id("logs", 1, 42) == "logs:1:42"
+    assert document_id("logs", 1, 42) == document_id("logs", 1, 42)
+    assert document_id("logs", 0, 42) != document_id("logs", 1, 42)
+
+
+def test_index_name_is_per_dataset_and_kafka_day() -> None:
+    # 2026-11-22T23:59:59.999Z and one millisecond later fall on two days.
+    assert index_name("logs", "nginx.access", 1795391999999) == "logs-nginx.access-2026.11.22"
+    assert index_name("logs", "nginx.access", 1795392000000) == "logs-nginx.access-2026.11.23"
+
+
+def test_index_name_sanitises_routed_datasets() -> None:
+    assert index_name("logs", "My App/Prod*", 0) == "logs-my_app_prod_-1970.01.01"
+    assert index_name("logs", "_hidden", 0) == "logs-hidden-1970.01.01"
+    assert index_name("logs", "", 0) == "logs-unknown-1970.01.01"
+    assert len(index_name("logs", "x" * 500, 0)) < 255
+
+
+def test_stat_for_reads_dimensions_with_placeholders_for_missing() -> None:
+    record = {"event": {"dataset": "syslog"}, "host": {"name": "web-1"}, "log": {"level": "error"}}
+    assert stat_for(record, 5, INDEXED, ["r1"]) == (5, INDEXED, "syslog", "web-1", "error", ("r1",))
+    assert stat_for({}, 5, DEAD_LETTERED, []) == (5, DEAD_LETTERED, "unknown", "-", "-", ())
+
+
+def test_dead_letter_names_reason_and_source() -> None:
+    import json
+
+    letter = json.loads(
+        dead_letter(
+            "elasticsearch_mapper_parsing_exception",
+            "bad ip",
+            original="x",
+            topic="logs",
+            partition=1,
+            offset=7,
+            kafka_ts_ms=123,
+            document='{"a":1}',
+        )
+    )
+    assert letter["reason"] == "elasticsearch_mapper_parsing_exception"
+    assert letter["error"]["message"] == "bad ip"
+    assert letter["event"]["original"] == "x"
+    assert letter["kafka"] == {"topic": "logs", "partition": 1, "offset": 7, "timestamp": 123}
+    assert letter["document"] == '{"a":1}'

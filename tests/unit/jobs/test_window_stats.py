@@ -1,0 +1,24 @@
+import pytest
+
+pytest.importorskip("pyflink")
+
+from common.schema.stats import WindowStats
+from jobs.elements import DEAD_LETTERED, DROPPED, INDEXED
+from jobs.transforms.window_stats import count_into, window_start
+
+
+def test_window_start_aligns_to_window_size() -> None:
+    assert window_start(1_795_391_999_999, 60) == 1_795_391_940
+    assert window_start(1_795_392_000_000, 60) == 1_795_392_000
+    assert window_start(59_999, 60) == 0
+
+
+def test_count_into_counts_every_dimension_and_outcome() -> None:
+    stats = WindowStats(start=0, end=60)
+    count_into(stats, (0, INDEXED, "syslog", "h1", "info", ("r1", "r2")))
+    count_into(stats, (0, DROPPED, "syslog", "h2", "debug", ("drop-debug",)))
+    count_into(stats, (0, DEAD_LETTERED, "json", "-", "-", ()))
+    assert (stats.total, stats.indexed, stats.dropped, stats.dead_lettered) == (3, 1, 1, 1)
+    assert stats.by_dataset == {"syslog": 2, "json": 1}
+    assert stats.by_host == {"h1": 1, "h2": 1, "-": 1}
+    assert stats.by_rule == {"r1": 1, "r2": 1, "drop-debug": 1}
