@@ -23,7 +23,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", help="show each service as up/starting/down with pid and port")
     status.add_argument("--only", default="", help=only_help)
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument(
+        "--any-owner",
+        action="store_true",
+        help="exit 0 when every service answers healthy, even if another checkout's stack started it",
+    )
     status.set_defaults(handler=_status)
+    fetch = sub.add_parser("fetch", help="download Kafka, Elasticsearch and the Flink connector into the cache")
+    fetch.set_defaults(handler=_fetch)
     parser.set_defaults(handler=lambda _args: _usage(parser))
 
 
@@ -81,10 +88,16 @@ def _down(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from .errors import StackError
-    from .orchestrator import context_from_env, status
+    from .orchestrator import answering_services, context_from_env, status
 
     try:
-        states = status(context_from_env(), _names(args.only))
+        ctx = context_from_env()
+        if args.any_owner:
+            answering = answering_services(ctx, _names(args.only))
+            for name, ok in answering.items():
+                print(f"{name:<18} {'answers' if ok else 'silent'}")
+            return 0 if all(answering.values()) else 3
+        states = status(ctx, _names(args.only))
     except StackError as exc:
         return _fail(str(exc))
     if args.json:
@@ -95,3 +108,19 @@ def _status(args: argparse.Namespace) -> int:
             print(f"{state.name:<18} {state.label:<9} {state.pid or '-'!s:<8} {state.port}")
     # Exit 0 only when everything asked about is up, so scripts can poll `logflow stack status`.
     return 0 if all(state.healthy for state in states) else 3
+
+
+def _fetch(_args: argparse.Namespace) -> int:
+    from . import artifacts
+    from .errors import StackError
+    from .orchestrator import context_from_env
+
+    try:
+        layout = context_from_env().layout
+        artifacts.require_java()
+        print(f"kafka jars:    {artifacts.ensure_kafka(layout)}")
+        print(f"connector:     {artifacts.ensure_connector(layout)}")
+        print(f"elasticsearch: {artifacts.ensure_elasticsearch(layout)}")
+    except StackError as exc:
+        return _fail(str(exc))
+    return 0
