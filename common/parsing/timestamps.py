@@ -143,15 +143,18 @@ def to_iso(
     if second == 60:  # a leap second; Elasticsearch rejects :60
         second = 59
     if year is None:
+        if day > _DAYS_IN_MONTH[month]:
+            return None
+        leap_day = day == 29 and month == 2
         year = time.gmtime(now).tm_year
-        if day == 29 and month == 2 and not _is_leap(year):
+        while leap_day and not _is_leap(year):  # Feb 29 belongs to the latest leap year
             year -= 1
         tz = offset if offset is not None else zone.offset_of_local(year, month, day, min(hour, 23))
         epoch = days_from_civil(year, month, day) * _DAY + hour * 3600 + minute * 60 + second - tz
         if epoch > now + _DAY:
             year -= 1
-            if day == 29 and month == 2 and not _is_leap(year):
-                return None
+            while leap_day and not _is_leap(year):
+                year -= 1
             if offset is None:
                 tz = zone.offset_of_local(year, month, day, min(hour, 23))
             epoch = days_from_civil(year, month, day) * _DAY + hour * 3600 + minute * 60 + second - tz
