@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from conftest import Harness, make_rule
+from api_harness import Harness, make_rule
 
 API = "/api/v1"
 
