@@ -47,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     return parse_stream(sys.stdin.buffer, sys.stdout, options, args.pretty, args.flush or sys.stdout.isatty())
 
 
-def parse_stream(source: BinaryIO, sink: TextIO, options: object, pretty: bool = False, flush: bool = False) -> int:
-    """Parse every non-empty line of ``source`` (binary, split on ``\\n``) and write JSON lines to ``sink``."""
+def parse_stream(
+    source: BinaryIO, sink: TextIO, options: object, pretty: bool = False, flush: bool = False
+) -> int:
+    """Parse each non-empty line of ``source`` (binary, split on ``\\n``); write JSON lines to ``sink``."""
     from common.parsing import ParseOptions, parse_message
 
     assert isinstance(options, ParseOptions)

@@ -49,7 +49,11 @@ def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
         y, mo, d, separator, h, mi, s, frac, zone = m.groups()
         year = int(y)
     else:
-        m = _SLASH_PREFIX_RE.match(text) or _COMPACT_PREFIX_RE.match(text) or _COMPACT_YEAR_PREFIX_RE.match(text)
+        m = (
+            _SLASH_PREFIX_RE.match(text)
+            or _COMPACT_PREFIX_RE.match(text)
+            or _COMPACT_YEAR_PREFIX_RE.match(text)
+        )
         if m is None:
             return None
         groups = m.groups()

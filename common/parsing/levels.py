@@ -57,7 +57,16 @@ _CANONICAL: dict[str, str] = {
 }
 
 # RFC 5424 severity codes (also journald PRIORITY).
-SYSLOG_SEVERITY: tuple[str, ...] = ("emergency", "alert", "critical", "error", "warn", "notice", "info", "debug")
+SYSLOG_SEVERITY: tuple[str, ...] = (
+    "emergency",
+    "alert",
+    "critical",
+    "error",
+    "warn",
+    "notice",
+    "info",
+    "debug",
+)
 
 # pino / bunyan numeric levels.
 _NUMERIC: dict[int, str] = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}

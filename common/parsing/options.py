@@ -1,6 +1,6 @@
 """Knobs for parsing, read once from the environment.
 
-``LOGFLOW_PARSE_TIMEZONE``   zone for timestamps that carry none (IANA name, ``UTC`` or ``+HH:MM``); default UTC.
+``LOGFLOW_PARSE_TIMEZONE``   zone for stamps that carry none (IANA name, ``UTC`` or ``+HH:MM``); default UTC.
 ``LOGFLOW_PARSE_MAX_BYTES``  longer messages are truncated to this many bytes and tagged; default 262144.
 ``LOGFLOW_PARSE_MAX_JSON_DEPTH``  JSON nested deeper than this is kept as a string; default 32.
 ``LOGFLOW_PARSE_MAX_LABELS``  at most this many extra keys go to ``labels``; default 256.

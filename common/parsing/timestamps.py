@@ -69,7 +69,7 @@ _OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)?$")
 
 
 def parse_offset(text: str) -> int | None:
-    """Seconds east of UTC for ``Z``, ``UTC``, ``GMT``, ``+01``, ``+0100`` or ``+01:00``; None if unreadable."""
+    """Seconds east of UTC for ``Z``, ``UTC``, ``GMT``, ``+01``, ``+0100``, ``+01:00``; None if unreadable."""
     if text in ("Z", "z", "UTC", "GMT", "utc", "+00:00", "+0000"):
         return 0
     m = _OFFSET_RE.match(text)
@@ -192,9 +192,9 @@ def from_epoch(value: float | int | str) -> str | None:
         elif magnitude >= 1e14:
             micros = int(value)
         elif magnitude >= 1e11:
-            micros = int(round(value * 1000))
+            micros = round(value * 1000)
         else:
-            micros = int(round(value * 1_000_000))
+            micros = round(value * 1_000_000)
         seconds, micro = divmod(micros, 1_000_000)
         if not -62135596800 <= seconds < 253402300800:
             return None

@@ -15,7 +15,8 @@ from common.parsing.timestamps import MONTHS
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _ACCESS_RE = re.compile(
-    r"(\S+) (\S+) (\S+|\"[^\"]*\") \[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([+-]\d{4})\] "
+    r"(\S+) (\S+) (\S+|\"[^\"]*\") "
+    r"\[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([+-]\d{4})\] "
     + _QUOTED
     + r" (\d{3}|-) (\d+|-)(?: "
     + _QUOTED

@@ -12,7 +12,9 @@ from typing import Any
 _JAVA_EXCEPTION_RE = re.compile(
     r'(?:Exception in thread "[^"]*" |Caused by: )?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)(?:: ?(.*))?$'
 )
-_PYTHON_EXCEPTION_RE = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|\w*))(?:: ?(.*))?$")
+_PYTHON_EXCEPTION_RE = re.compile(
+    r"([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|\w*))(?:: ?(.*))?$"
+)
 
 
 def _java(lines: list[str]) -> dict[str, Any] | None:

@@ -77,8 +77,7 @@ def rows(spec: SetSpec) -> Iterator[tuple[bytes, dict[str, str]]]:
     csv_path = CORPUS / f"{spec.name}_2k.log_structured.csv"
     with log_path.open("rb") as log_file, csv_path.open(newline="", encoding="utf-8") as csv_file:
         lines = [line.rstrip(b"\r\n") for line in log_file]
-        for line, row in zip(lines, csv.DictReader(csv_file), strict=False):
-            yield line, row
+        yield from zip(lines, csv.DictReader(csv_file), strict=False)
 
 
 def score(spec: SetSpec, keep_failures: int = 0) -> Score:
@@ -88,9 +87,9 @@ def score(spec: SetSpec, keep_failures: int = 0) -> Score:
         result.lines += 1
         expected_time = spec.time_of_day(row)
         stamp = record["@timestamp"]
-        ok_time = stamp[11 : 11 + len(expected_time)] == expected_time and "_timestamp_failure" not in record.get(
-            "tags", ()
-        )
+        ok_time = stamp[
+            11 : 11 + len(expected_time)
+        ] == expected_time and "_timestamp_failure" not in record.get("tags", ())
         ok_level = True
         if spec.level_column is not None:
             ok_level = record.get("log", {}).get("level") == normalize_level(row[spec.level_column])

@@ -107,7 +107,11 @@ def test_options_from_env() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"LOGFLOW_PARSE_TIMEZONE": "Mars/Olympus"}, {"LOGFLOW_PARSE_MAX_BYTES": "lots"}, {"LOGFLOW_PARSE_MAX_BYTES": "1"}],
+    [
+        {"LOGFLOW_PARSE_TIMEZONE": "Mars/Olympus"},
+        {"LOGFLOW_PARSE_MAX_BYTES": "lots"},
+        {"LOGFLOW_PARSE_MAX_BYTES": "1"},
+    ],
 )
 def test_bad_options_are_rejected_up_front(env: dict[str, str]) -> None:
     with pytest.raises(ValueError):

@@ -18,11 +18,14 @@ FRAGMENTS = [
     "Jun 14 15:16:01 ", "<34>", "<165>1 ", "2023-11-10T08:00:00.123+01:00 ", "2015-10-18 18:01:47,978 ",
     "I0511 14:33:27.919223    8794 file.go:230] ", "03-17 16:13:38.811  1702  2395 D Tag: ", " INFO ",
     "[main] ", "a.b.C: ", "host ", "proc[12]: ", "level=info ", 'msg="x \\" y" ', "{", "}", '"level":',
-    '"msg":"', '"ts":1.5e9', "[", "]", '"', "\\", "\n", "\tat a.B.c(B.java:1)\n", "Traceback (most recent call last):\n",
+    '"msg":"', '"ts":1.5e9', "[", "]", '"', "\\", "\n", "\tat a.B.c(B.java:1)\n",
+    "Traceback (most recent call last):\n",
     "\x1b[31m", "\x00", "\r", "=", ":", "-", " - ", "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] ",
     '"GET / HTTP/1.1" 200 5 ', "[Sun Dec 04 04:47:44 2005] [error] ", ", Info   CBS   ", "\ufeff", "é", "💥",
 ]  # fmt: skip
-structured_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=14).map("".join)
+structured_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=14).map(
+    "".join
+)
 any_bytes = st.one_of(st.binary(max_size=300), structured_text.map(lambda s: s.encode("utf-8")))
 
 
@@ -66,9 +69,13 @@ def test_small_limits_never_raise(raw: bytes) -> None:
 
 
 @settings(max_examples=200)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
-                    max_leaves=20))  # fmt: skip
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+        lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
+        max_leaves=20,
+    )
+)
 def test_arbitrary_json_objects(value: object) -> None:
     raw = json.dumps({"msg": "m", "level": "info", "data": value}).encode()
     record = parse_message(raw, SHALLOW)
