@@ -44,7 +44,10 @@ def test_dead_and_zombie_processes_are_not_alive() -> None:
 
 def test_spawn_then_stop_takes_the_whole_process_group(tmp_path: Path) -> None:
     # The leader forks a grandchild, like Elasticsearch's launcher or Flink's Python workers.
-    script = "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); time.sleep(60)"
+    script = (
+        "import subprocess,sys,time; "
+        "subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); time.sleep(60)"
+    )
     launch = processes.Launch(
         [sys.executable, "-c", script], dict(os.environ), tmp_path, tmp_path / "svc.log"
     )
