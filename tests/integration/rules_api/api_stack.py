@@ -51,6 +51,10 @@ def make_rule(rule_id: str, **changes: Any) -> dict[str, Any]:
     return rule
 
 
+def _kafka_conf() -> dict[str, Any]:
+    return dict(KafkaSettings.from_env().client_config())
+
+
 def _stack_problem() -> str | None:
     import redis
     from confluent_kafka.admin import AdminClient
@@ -62,7 +66,7 @@ def _stack_problem() -> str | None:
     except Exception as exc:
         return f"Redis is not reachable ({exc}); start the stack with `logflow stack up`"
     try:
-        AdminClient(KafkaSettings.from_env().client_config()).list_topics(timeout=5)
+        AdminClient(_kafka_conf()).list_topics(timeout=5)
     except Exception as exc:
         return f"Kafka is not reachable ({exc}); start the stack with `logflow stack up`"
     return None
@@ -121,7 +125,7 @@ def isolation() -> Iterator[Isolation]:
     client = redis.Redis.from_url(RedisSettings.from_env().url, **RedisSettings.from_env().client_kwargs())
     for key in client.scan_iter(match=f"{iso.redis_prefix}*", count=500):
         client.delete(key)
-    AdminClient(KafkaSettings.from_env().client_config()).delete_topics([iso.topic], operation_timeout=10)
+    AdminClient(_kafka_conf()).delete_topics([iso.topic], operation_timeout=10)
 
 
 @dataclass
@@ -232,9 +236,10 @@ def consume_topic(topic: str, timeout_s: float = 15.0) -> list[tuple[str, Any]]:
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            position = message.offset() + 1
+            position = (message.offset() or 0) + 1
             value = message.value()
-            records.append((message.key().decode(), None if value is None else json.loads(value)))
+            key = message.key() or b""
+            records.append((key.decode(), None if value is None else json.loads(value)))
         return records
     finally:
         consumer.close()
