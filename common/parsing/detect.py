@@ -47,7 +47,6 @@ def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
     separator = " "
     if m is not None:
         y, mo, d, separator, h, mi, s, frac, zone = m.groups()
-        year = int(y)
     else:
         m = (
             _SLASH_PREFIX_RE.match(text)
@@ -59,9 +58,10 @@ def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
         groups = m.groups()
         y, mo, d, h, mi, s = groups[:6]
         frac = groups[6] if len(groups) > 6 else None
-        year = int(y) + 2000 if len(y) == 2 else int(y)
+        if len(y) == 2:
+            y = "20" + y
     offset = parse_offset(zone) if zone else None
-    ts = ctx.stamp(year, int(mo), int(d), int(h), int(mi), int(s), frac or "", offset)
+    ts = ctx.stamp_text(y, mo, d, h, mi, s, frac or "", offset)
     rest = text[m.end() :]
     if not rest:
         return generic.parse_tail(rest, ts, ctx)

@@ -21,6 +21,7 @@ for _i, _name in enumerate(_MONTH_NAMES, start=1):
     for _spelling in (_name, _name.capitalize(), _name.upper()):
         MONTHS[_spelling] = _i
 MONTHS["Sept"] = MONTHS["sept"] = 9
+MONTH_DIGITS: dict[str, str] = {name: f"{number:02d}" for name, number in MONTHS.items()}
 
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DAY = 86400

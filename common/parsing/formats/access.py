@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.timestamps import MONTHS
+from common.parsing.timestamps import MONTH_DIGITS
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _ACCESS_RE = re.compile(
@@ -55,13 +55,13 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         forwarded,
         extra,
     ) = m.groups()
-    month = MONTHS.get(mon)
+    month = MONTH_DIGITS.get(mon)
     if month is None:
         return None
     offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp(
-            int(y), month, int(d), int(h), int(mi), int(s), frac or "", -offset if zone[0] == "-" else offset
+        "@timestamp": ctx.stamp_text(
+            y, month, d, h, mi, s, frac or "", -offset if zone[0] == "-" else offset
         ),
         "message": request,
         "event": {"dataset": "apache.access" if agent is None else "nginx.access"},

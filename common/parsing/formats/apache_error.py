@@ -8,7 +8,7 @@ from typing import Any
 
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
-from common.parsing.timestamps import MONTHS
+from common.parsing.timestamps import MONTH_DIGITS
 
 _ERROR_RE = re.compile(
     r"\[[A-Za-z]{3} ([A-Za-z]{3}) (\d\d?) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\d{4})\] "
@@ -23,7 +23,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     if m is None:
         return None
     mon, d, h, mi, s, frac, y, module, source_level, pid, tid, client, msg = m.groups()
-    month = MONTHS.get(mon)
+    month = MONTH_DIGITS.get(mon)
     # 2.4 writes trace1..trace8 for its trace levels
     level = normalize_level(source_level.rstrip("0123456789"))
     if month is None or level is None:
@@ -32,7 +32,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     if module is not None:
         log["logger"] = module
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp(int(y), month, int(d), int(h), int(mi), int(s), frac or ""),
+        "@timestamp": ctx.stamp_text(y, month, d if len(d) == 2 else "0" + d, h, mi, s, frac or ""),
         "message": msg,
         "log": log,
         "event": {"dataset": "apache.error"},

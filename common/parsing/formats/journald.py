@@ -32,7 +32,7 @@ def parse_full(text: str, ctx: Context) -> dict[str, Any] | None:
     # Abbreviations other than UTC/GMT are ambiguous (CST...); fall back to the configured zone.
     offset = parse_offset(zone)
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp(int(y), int(mo), int(d), int(h), int(mi), int(s), frac or "", offset),
+        "@timestamp": ctx.stamp_text(y, mo, d, h, mi, s, frac or "", offset),
         "event": {"dataset": "journald"},
     }
     parse_tail(rest, rec)

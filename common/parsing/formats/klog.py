@@ -20,7 +20,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     sev, mo, d, h, mi, s, frac, tid, file_name, line, msg = m.groups()
     return {
         # klog carries no year and no zone; the thread id is what glog prints there (often the pid).
-        "@timestamp": ctx.stamp(None, int(mo), int(d), int(h), int(mi), int(s), frac),
+        "@timestamp": ctx.stamp_text(None, mo, d, h, mi, s, frac),
         "message": msg,
         "log": {"level": _LEVELS[sev], "origin": {"file": {"name": file_name, "line": int(line)}}},
         "process": {"thread": {"id": int(tid)}},

@@ -42,12 +42,12 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _THREADTIME_RE.match(text)
     if m is not None:
         mo, d, h, mi, s, frac, pid, tid, level, tag, msg = m.groups()
-        ts = ctx.stamp(None, int(mo), int(d), int(h), int(mi), int(s), frac)
+        ts = ctx.stamp_text(None, mo, d, h, mi, s, frac)
         return _record(ts, level, tag, pid, tid, msg)
     m = _TIME_RE.match(text)
     if m is not None:
         mo, d, h, mi, s, frac, level, tag, pid, msg = m.groups()
-        ts = ctx.stamp(None, int(mo), int(d), int(h), int(mi), int(s), frac)
+        ts = ctx.stamp_text(None, mo, d, h, mi, s, frac)
         return _record(ts, level, tag.strip(), pid, None, msg)
     return None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from common.parsing.context import Context
 from common.parsing.levels import SYSLOG_SEVERITY
-from common.parsing.timestamps import MONTHS, from_iso_text
+from common.parsing.timestamps import MONTH_DIGITS, from_iso_text, parse_offset
 
 # <13>Jun 14 15:16:01 host tag[pid]: msg   (priority and year optional; day may be space padded)
 _RFC3164_RE = re.compile(
@@ -79,20 +79,16 @@ def parse_rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:
     if m is None:
         return None
     pri, mon, day, year1, h, mi, s, frac, year2, zone, rest = m.groups()
-    month = MONTHS.get(mon)
+    month = MONTH_DIGITS.get(mon)
     if month is None:
         return None
     year = year1 or year2
-    offset = None
-    if zone is not None:
-        from common.parsing.timestamps import parse_offset
-
-        offset = parse_offset(zone)
+    offset = None if zone is None else parse_offset(zone)
     # journalctl's short-precise output is the one BSD-style header with sub-second digits.
     dataset = "journald" if frac is not None and pri is None else "syslog"
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp(
-            int(year) if year else None, month, int(day), int(h), int(mi), int(s), frac or "", offset
+        "@timestamp": ctx.stamp_text(
+            year, month, day if len(day) == 2 else "0" + day, h, mi, s, frac or "", offset
         ),
         "event": {"dataset": dataset},
     }

@@ -6,9 +6,12 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from common.parsing import ParseOptions, original_bytes, parse_message
 from common.parsing.cli import parse_stream
+from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch, resolve_zone, to_iso
 
@@ -166,3 +169,24 @@ def test_cli_stream_one_record_per_non_empty_line_in_order() -> None:
         "last",
     ]
     assert records[1]["process"]["name"] == "app"
+
+
+@given(
+    st.one_of(st.none(), st.integers(1970, 2100).map(lambda y: f"{y:04d}")),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 60),
+    st.integers(0, 61),
+    st.text("0123456789", max_size=9),
+    st.floats(0, 4_000_000_000),
+)
+def test_fast_stamp_path_agrees_with_the_general_one(
+    year: str | None, month: int, day: int, hour: int, minute: int, second: int, frac: str, now: float
+) -> None:
+    ctx = Context(ParseOptions(), now)
+    fast = ctx.stamp_text(
+        year, f"{month:02d}", f"{day:02d}", f"{hour:02d}", f"{minute:02d}", f"{second:02d}", frac
+    )
+    slow = to_iso(now, ctx.zone, None if year is None else int(year), month, day, hour, minute, second, frac)
+    assert fast == slow
