@@ -29,7 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="exit 0 when every service answers healthy, even if another checkout's stack started it",
     )
     status.set_defaults(handler=_status)
-    fetch = sub.add_parser("fetch", help="download Kafka, Elasticsearch and the Flink connector into the cache")
+    fetch = sub.add_parser(
+        "fetch", help="download Kafka, Elasticsearch and the Flink connector into the cache"
+    )
     fetch.set_defaults(handler=_fetch)
     parser.set_defaults(handler=lambda _args: _usage(parser))
 

@@ -118,6 +118,13 @@ def _tail(path: str, lines: int = 3) -> str:
     return " | ".join(picked)
 
 
+def _just_started_alive(ctx: StackContext, service: Service) -> bool:
+    """Liveness without the command-line check, for a pid we spawned moments ago: launcher scripts
+    exec() through several command lines before the service's own one appears."""
+    pid = processes.read_pid(ctx.layout.pid_file(service.name))
+    return pid is not None and processes.pid_alive(pid)
+
+
 def _wait_healthy(ctx: StackContext, services: Sequence[Service], deadline: float) -> None:
     pending = list(services)
     while pending:
@@ -126,7 +133,7 @@ def _wait_healthy(ctx: StackContext, services: Sequence[Service], deadline: floa
             if state.healthy:
                 pending.remove(service)
                 print(f"  {service.name} is up", flush=True)
-            elif not state.running:
+            elif not state.running and not _just_started_alive(ctx, service):
                 tail = _tail(state.log)
                 raise StackError(
                     f"{service.name} exited during startup: see {state.log}"

@@ -395,7 +395,7 @@ SERVICES: tuple[Service, ...] = (
         "flink-jobmanager",
         lambda p: p.flink_rest,
         "LOGFLOW_FLINK_REST",
-        ("jobmanager.sh", "StandaloneSessionClusterEntrypoint"),
+        ("jobmanager.sh", "flink-console.sh standalonesession", "StandaloneSessionClusterEntrypoint"),
         _prepare_jobmanager,
         _jobmanager_healthy,
         extra_ports=lambda p: (p.flink_rpc,),
@@ -405,7 +405,7 @@ SERVICES: tuple[Service, ...] = (
         # The TaskManager listens on ephemeral ports; it is reached through the JobManager's REST port.
         lambda p: p.flink_rest,
         "LOGFLOW_FLINK_REST",
-        ("taskmanager.sh", "TaskManagerRunner"),
+        ("taskmanager.sh", "flink-console.sh taskexecutor", "TaskManagerRunner"),
         _prepare_taskmanager,
         _taskmanager_healthy,
     ),
