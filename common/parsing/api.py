@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from common.parsing import detect
@@ -39,19 +40,30 @@ def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict
         return _safe_failure(raw, opts)
 
 
-def _strip_terminator(text: str) -> str:
-    if text.endswith("\n"):
-        text = text[:-1]
-    if text.endswith("\r"):
-        text = text[:-1]
-    return text
+_local = threading.local()
+
+
+def _context(opts: ParseOptions, now: float) -> Context:
+    """A Context for this thread, reused across calls with the same options (built once, not per line)."""
+    ctx: Context | None = getattr(_local, "ctx", None)
+    if ctx is None or ctx.options is not opts:
+        ctx = Context(opts, now)
+        _local.ctx = ctx
+    else:
+        ctx.now = now
+    return ctx
 
 
 def _parse(raw: bytes | str, opts: ParseOptions) -> dict[str, Any]:
     now = opts.clock()
     original, text, tags = decode(raw, opts.max_message_bytes)
-    text = strip_ansi(_strip_terminator(text))
-    ctx = Context(opts, now)
+    if text[-1:] == "\n":
+        text = text[:-1]
+    if text[-1:] == "\r":
+        text = text[:-1]
+    if "\x1b" in text:
+        text = strip_ansi(text)
+    ctx = _context(opts, now)
     rec: dict[str, Any] | None
     if "\n" in text:
         rec = _parse_multiline(text, ctx)

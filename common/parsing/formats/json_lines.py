@@ -48,6 +48,17 @@ _LOGGER_KEYS = ("logger", "logger_name", "loggerName", "name")
 _HOST_KEYS = ("hostname", "host")
 _ERROR_KEYS = ("error", "err", "exception", "exc_info")
 _STACK_KEYS = ("stacktrace", "stack_trace", "stack")
+_THREAD_KEYS = ("thread", "thread_name", "threadName")
+
+# key -> what it means, so each key of a plain JSON object costs one dict lookup.
+_ROLES: dict[str, str] = {}
+for _role, _keys in (
+    ("time", _TIME_KEYS), ("level", _LEVEL_KEYS), ("message", _MESSAGE_KEYS), ("logger", _LOGGER_KEYS),
+    ("caller", ("caller",)), ("host", _HOST_KEYS), ("pid", ("pid",)), ("thread", _THREAD_KEYS),
+    ("error", _ERROR_KEYS), ("stack", _STACK_KEYS),
+):  # fmt: skip
+    for _key in _keys:
+        _ROLES.setdefault(_key, _role)
 
 
 class _Labels:
@@ -206,43 +217,51 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
     error: dict[str, Any] = {}
     extra = _Labels(ctx, tags)
     for key, value in obj.items():
-        if key in _TIME_KEYS and "@timestamp" not in rec:
-            stamp = _stamp(value, ctx)
-            if stamp is not None:
-                rec["@timestamp"] = stamp
-                continue
-        elif key in _LEVEL_KEYS and "level" not in log:
-            level = normalize_level(value)
-            if level is not None:
-                log["level"] = level
-                continue
-        elif key in _MESSAGE_KEYS and "message" not in rec:
-            if isinstance(value, str):
+        role = _ROLES.get(key)
+        if role is None:
+            pass
+        elif role == "time":
+            if "@timestamp" not in rec:
+                stamp = _stamp(value, ctx)
+                if stamp is not None:
+                    rec["@timestamp"] = stamp
+                    continue
+        elif role == "level":
+            if "level" not in log:
+                level = normalize_level(value)
+                if level is not None:
+                    log["level"] = level
+                    continue
+        elif role == "message":
+            if "message" not in rec and isinstance(value, str):
                 rec["message"] = value
                 continue
-        elif key in _LOGGER_KEYS and "logger" not in log:
-            if isinstance(value, str):
+        elif role == "logger":
+            if "logger" not in log and isinstance(value, str):
                 log["logger"] = value
                 continue
-        elif key == "caller" and isinstance(value, str):
-            file_name, _, line = value.rpartition(":")
-            if file_name and line.isdigit():
-                log["origin"] = {"file": {"name": file_name, "line": int(line)}}
-                continue
-        elif key in _HOST_KEYS and "host" not in rec:
+        elif role == "caller":
             if isinstance(value, str):
+                file_name, _, line = value.rpartition(":")
+                if file_name and line.isdigit():
+                    log["origin"] = {"file": {"name": file_name, "line": int(line)}}
+                    continue
+        elif role == "host":
+            if "host" not in rec and isinstance(value, str):
                 rec["host"] = {"name": value}
                 continue
-        elif key == "pid" and isinstance(value, int) and not isinstance(value, bool):
-            process["pid"] = value
-            continue
-        elif key in ("thread", "thread_name", "threadName") and isinstance(value, str):
-            process["thread"] = {"name": value}
-            continue
-        elif key in _ERROR_KEYS and "message" not in error:
-            if _error_fields(value, error):
+        elif role == "pid":
+            if isinstance(value, int) and not isinstance(value, bool):
+                process["pid"] = value
                 continue
-        elif key in _STACK_KEYS and isinstance(value, str):
+        elif role == "thread":
+            if isinstance(value, str):
+                process["thread"] = {"name": value}
+                continue
+        elif role == "error":
+            if "message" not in error and _error_fields(value, error):
+                continue
+        elif role == "stack" and isinstance(value, str):
             error["stack_trace"] = value
             continue
         extra.add(label_key(key), value)
