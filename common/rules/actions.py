@@ -74,6 +74,10 @@ def _rename(field: str, to: str) -> Apply:
 
 def _tag(value: str) -> Apply:
     def apply(record: EcsRecord) -> None:
+        tags = record.get("tags")
+        if not isinstance(tags, list):
+            # A source that sent a single tag (or a stray value) keeps it, as the first element.
+            record["tags"] = [] if tags is None else [tags]
         add_tag(record, value)
 
     return apply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -93,10 +94,9 @@ class _HostProcess:
                 self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                try:
+                # A dead host's pipe cannot be flushed; there is nothing left to keep.
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:  # a dead host's pipe cannot be flushed; there is nothing to keep
-                    pass
 
 
 class EngineHost:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -457,9 +457,9 @@ def validate_rule(obj: object, path: str = "$") -> list[RuleError]:
     return checker.errors
 
 
-def validate_ruleset(objs: list[object]) -> list[RuleError]:
+def validate_ruleset(objs: Sequence[object]) -> list[RuleError]:
     """Validate each rule (paths ``$[i]...``), plus duplicate ids and the rule count limit."""
-    if not isinstance(objs, list):
+    if not isinstance(objs, list | tuple):
         return [RuleError("$", f"a rule set must be an array of rules, got {_type_name(objs)}")]
     errors: list[RuleError] = []
     if len(objs) > MAX_RULES:

@@ -22,5 +22,3 @@ def run(engine: RuleEngine) -> Any:
         return engine.apply_batch(records)
 
     return apply
-
-

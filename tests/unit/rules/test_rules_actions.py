@@ -39,7 +39,9 @@ def test_rename_moves_a_value_and_ignores_missing_fields(run: Any) -> None:
 
 
 def test_tag_adds_once(run: Any) -> None:
-    result = one(run, {"message": "m", "tags": ["a"]}, {"action": "tag", "value": "a"}, {"action": "tag", "value": "b"})
+    result = one(
+        run, {"message": "m", "tags": ["a"]}, {"action": "tag", "value": "a"}, {"action": "tag", "value": "b"}
+    )
     assert result.record["tags"] == ["a", "b"]
 
 
@@ -65,7 +67,9 @@ def test_extract_without_a_match_changes_nothing(run: Any) -> None:
 
 
 def test_route_sets_the_dataset(run: Any) -> None:
-    result = one(run, {"message": "m", "event": {"dataset": "a"}}, {"action": "route", "dataset": "security.ssh"})
+    result = one(
+        run, {"message": "m", "event": {"dataset": "a"}}, {"action": "route", "dataset": "security.ssh"}
+    )
     assert result.record["event"]["dataset"] == "security.ssh"
 
 
@@ -103,9 +107,22 @@ def test_priority_then_id_decides_order(run: Any) -> None:
 
 def test_later_rules_see_earlier_writes(run: Any) -> None:
     rules = [
-        rule(ANY, {"action": "extract", "field": "message", "pattern": "user=%{WORD:user.name}"}, rule_id="a", priority=2),
-        rule({"field": "user.name", "op": "eq", "value": "root"}, {"action": "route", "dataset": "root"}, rule_id="b"),
-        rule({"field": "event.dataset", "op": "eq", "value": "root"}, {"action": "tag", "value": "r"}, rule_id="c"),
+        rule(
+            ANY,
+            {"action": "extract", "field": "message", "pattern": "user=%{WORD:user.name}"},
+            rule_id="a",
+            priority=2,
+        ),
+        rule(
+            {"field": "user.name", "op": "eq", "value": "root"},
+            {"action": "route", "dataset": "root"},
+            rule_id="b",
+        ),
+        rule(
+            {"field": "event.dataset", "op": "eq", "value": "root"},
+            {"action": "tag", "value": "r"},
+            rule_id="c",
+        ),
     ]
     results = run(rules, [{"message": "user=root"}, {"message": "user=bob"}])
     assert [r.hits for r in results] == [["a", "b", "c"], ["a"]]
@@ -114,7 +131,9 @@ def test_later_rules_see_earlier_writes(run: Any) -> None:
 
 def test_plain_alert_is_a_separate_record(run: Any) -> None:
     record = {"@timestamp": "2024-01-01T00:00:00Z", "message": "disk full", "host": {"name": "h1"}}
-    result = one(run, record, {"action": "alert", "severity": "high", "message": "{host.name}: {message} ({nope})"})
+    result = one(
+        run, record, {"action": "alert", "severity": "high", "message": "{host.name}: {message} ({nope})"}
+    )
     [alert] = result.alerts
     assert alert["event"]["kind"] == "alert"
     assert alert["rule"]["id"] == "r"
@@ -140,6 +159,8 @@ def test_threshold_alert_fires_once_per_count_within_the_window(run: Any, engine
     assert fired == [[], [], [], ["3 failures for a"], [], []]
     # b: 1s, 5s, 59s are three within a minute. a: the count restarted after firing (4s, 59s), and
     # at 2:00 the 4s match has left the window, so a stays at two.
-    late = engine.apply_batch([rec(59, "b"), rec(59, "a"), {**rec(0, "a"), "@timestamp": "2024-01-01T00:02:00Z"}])
+    late = engine.apply_batch(
+        [rec(59, "b"), rec(59, "a"), {**rec(0, "a"), "@timestamp": "2024-01-01T00:02:00Z"}]
+    )
     assert [len(r.alerts) for r in late] == [1, 0, 0]
     assert late[0].alerts[0]["alert"]["group"] == {"user.name": "b"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from rules_helpers import rule
 
 RECORD: dict[str, Any] = {
@@ -18,7 +17,7 @@ RECORD: dict[str, Any] = {
     "empty": None,
 }
 
-CASES = [
+CASES: list[tuple[dict[str, Any], bool]] = [
     ({"field": "process.name", "op": "eq", "value": "sshd"}, True),
     ({"field": "process.name", "op": "eq", "value": "cron"}, False),
     ({"field": "process.pid", "op": "eq", "value": 4242}, True),
@@ -58,13 +57,17 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("cond", "expected"), CASES, ids=[f"{c['op']}-{i}" for i, (c, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("cond", "expected"), CASES, ids=[f"{c['op']}-{i}" for i, (c, _) in enumerate(CASES)]
+)
 def test_operator(run: Any, cond: dict[str, Any], expected: bool) -> None:
     [result] = run([rule(cond)], [dict(RECORD)])
     assert result.hits == (["r"] if expected else [])
 
 
-@pytest.mark.parametrize(("cond", "expected"), CASES, ids=[f"not-{c['op']}-{i}" for i, (c, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("cond", "expected"), CASES, ids=[f"not-{c['op']}-{i}" for i, (c, _) in enumerate(CASES)]
+)
 def test_negated_operator_is_the_exact_complement(run: Any, cond: dict[str, Any], expected: bool) -> None:
     [result] = run([rule({"not": cond})], [dict(RECORD)])
     assert result.hits == ([] if expected else ["r"])

@@ -41,7 +41,7 @@ CASES: list[tuple[Any, str, str]] = [
     (with_(then=[]), "$.then", "at least one action"),
     (with_(then={}), "$.then", "must be an array"),
     (act(*[{"action": "drop"}] * 40), "$.then", "the limit is 32"),
-    (cond([]), "$.when", "must be an object"),
+    (with_(when=[]), "$.when", "must be an object"),
     (cond({"all": []}), "$.when.all", "at least one condition"),
     (cond({"any": "x"}), "$.when.any", "must be an array"),
     (cond({"all": [OK["when"]], "field": "x"}), "$.when", "exactly one key"),
@@ -64,7 +64,11 @@ CASES: list[tuple[Any, str, str]] = [
     (cond({"field": "a", "op": "matches", "value": "a" * 2000}), "$.when.value", "the limit is 1024"),
     (cond({"field": "a", "op": "startswith", "value": 5}), "$.when.value", "must be a string"),
     (cond({"all": [{"field": f"f{i}", "op": "exists"} for i in range(40)]}), "$.when.all[32]", "at most 32"),
-    (cond({"not": {"not": {"not": {"not": {"not": {"not": {"not": {"not": OK["when"]}}}}}}}}), "$.when.not.not.not.not.not.not.not.not", "deeper"),
+    (
+        cond({"not": {"not": {"not": {"not": {"not": {"not": {"not": {"not": OK["when"]}}}}}}}}),
+        "$.when.not.not.not.not.not.not.not.not",
+        "deeper",
+    ),
     (act("tag"), "$.then[0]", "must be an object"),
     (act({"field": "x"}), "$.then[0].action", "missing required key 'action'"),
     (act({"action": "explode"}), "$.then[0].action", "unknown action 'explode'"),
@@ -75,23 +79,103 @@ CASES: list[tuple[Any, str, str]] = [
     (act({"action": "remove"}), "$.then[0].field", "missing required key 'field'"),
     (act({"action": "rename", "field": "a", "to": "a.b"}), "$.then[0].to", "onto itself"),
     (act({"action": "tag", "value": ""}), "$.then[0].value", "must not be empty"),
-    (act({"action": "extract", "field": "m", "pattern": "(?P<u>x)", "into": {"v": "user.name"}}), "$.then[0].into.v", "no named group 'v'"),
+    (
+        act({"action": "extract", "field": "m", "pattern": "(?P<u>x)", "into": {"v": "user.name"}}),
+        "$.then[0].into.v",
+        "no named group 'v'",
+    ),
     (act({"action": "extract", "field": "m", "pattern": "(?P<u>x)"}), "$.then[0].into", "needs 'into'"),
-    (act({"action": "extract", "field": "m", "pattern": "%{NOPE:x}"}), "$.then[0].pattern", "unknown grok pattern"),
-    (act({"action": "extract", "field": "m", "pattern": "(?P<u>x)", "into": []}), "$.then[0].into", "must be an object"),
+    (
+        act({"action": "extract", "field": "m", "pattern": "%{NOPE:x}"}),
+        "$.then[0].pattern",
+        "unknown grok pattern",
+    ),
+    (
+        act({"action": "extract", "field": "m", "pattern": "(?P<u>x)", "into": []}),
+        "$.then[0].into",
+        "must be an object",
+    ),
     (act({"action": "route", "dataset": "Bad Name"}), "$.then[0].dataset", "lowercase dataset name"),
     (act({"action": "mask", "field": "m", "pattern": "["}), "$.then[0].pattern", "RE2 cannot compile"),
-    (act({"action": "mask", "field": "m", "pattern": "x", "replacement": 1}), "$.then[0].replacement", "must be a string"),
+    (
+        act({"action": "mask", "field": "m", "pattern": "x", "replacement": 1}),
+        "$.then[0].replacement",
+        "must be a string",
+    ),
     (act({"action": "alert", "severity": "loud", "message": "m"}), "$.then[0].severity", "unknown severity"),
     (act({"action": "alert", "severity": "low"}), "$.then[0].message", "missing required key 'message'"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": 5}), "$.then[0].threshold", "must be an object"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"window": "1m"}}), "$.then[0].threshold.count", "missing"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 0, "window": "1m"}}), "$.then[0].threshold.count", "integer from 1"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": "5 min"}}), "$.then[0].threshold.window", "not a duration"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": "30d"}}), "$.then[0].threshold.window", "between"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": 60, "group_by": "user"}}), "$.then[0].threshold.group_by", "array of field paths"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": 60, "group_by": ["ok", "b@d!"]}}), "$.then[0].threshold.group_by[1]", "dotted field path"),
-    (act({"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": 60, "per": 1}}), "$.then[0].threshold.per", "unknown key"),
+    (
+        act({"action": "alert", "severity": "low", "message": "m", "threshold": 5}),
+        "$.then[0].threshold",
+        "must be an object",
+    ),
+    (
+        act({"action": "alert", "severity": "low", "message": "m", "threshold": {"window": "1m"}}),
+        "$.then[0].threshold.count",
+        "missing",
+    ),
+    (
+        act(
+            {"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 0, "window": "1m"}}
+        ),
+        "$.then[0].threshold.count",
+        "integer from 1",
+    ),
+    (
+        act(
+            {
+                "action": "alert",
+                "severity": "low",
+                "message": "m",
+                "threshold": {"count": 2, "window": "5 min"},
+            }
+        ),
+        "$.then[0].threshold.window",
+        "not a duration",
+    ),
+    (
+        act(
+            {"action": "alert", "severity": "low", "message": "m", "threshold": {"count": 2, "window": "30d"}}
+        ),
+        "$.then[0].threshold.window",
+        "between",
+    ),
+    (
+        act(
+            {
+                "action": "alert",
+                "severity": "low",
+                "message": "m",
+                "threshold": {"count": 2, "window": 60, "group_by": "user"},
+            }
+        ),
+        "$.then[0].threshold.group_by",
+        "array of field paths",
+    ),
+    (
+        act(
+            {
+                "action": "alert",
+                "severity": "low",
+                "message": "m",
+                "threshold": {"count": 2, "window": 60, "group_by": ["ok", "b@d!"]},
+            }
+        ),
+        "$.then[0].threshold.group_by[1]",
+        "dotted field path",
+    ),
+    (
+        act(
+            {
+                "action": "alert",
+                "severity": "low",
+                "message": "m",
+                "threshold": {"count": 2, "window": 60, "per": 1},
+            }
+        ),
+        "$.then[0].threshold.per",
+        "unknown key",
+    ),
 ]
 
 
