@@ -56,8 +56,12 @@ class KafkaPublisher(Publisher):
             "message.timeout.ms": int(timeout_s * 1000),
             "socket.connection.setup.timeout.ms": max(1000, int(timeout_s * 1000)),
             "error_cb": self._on_error,
+            # Never let a produce() auto-create the topic: it must be compacted, which only
+            # ensure_topic() does.
+            "allow.auto.create.topics": False,
         }
         self._producer = Producer(conf)
+        self._topic_ready = False
         self._closing = threading.Event()
         self._poller = threading.Thread(target=self._poll_loop, name="rules-api-kafka-poll", daemon=True)
         self._poller.start()
@@ -72,6 +76,8 @@ class KafkaPublisher(Publisher):
             self._producer.poll(0.1)
 
     async def publish(self, key: str, value: bytes | None) -> None:
+        if not self._topic_ready:
+            await self.ensure_topic()
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
 
         def on_delivery(err: Any, _msg: Any) -> None:
@@ -109,6 +115,7 @@ class KafkaPublisher(Publisher):
         except KafkaException as exc:
             raise PublishError(f"Kafka is unreachable: {exc}") from exc
         if self._topic in metadata.topics and metadata.topics[self._topic].error is None:
+            self._topic_ready = True
             return
         # replication_factor=-1 takes the broker's default, so the same code suits one broker or many.
         topic = NewTopic(
@@ -122,8 +129,10 @@ class KafkaPublisher(Publisher):
             future.result(timeout=self._timeout_s + 1)
         except KafkaException as exc:
             if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                self._topic_ready = True
                 return
             raise PublishError(f"cannot create topic {self._topic}: {exc}") from exc
+        self._topic_ready = True
         log.info("created compacted topic %s", self._topic)
 
     async def check(self) -> None:
@@ -133,7 +142,9 @@ class KafkaPublisher(Publisher):
         from confluent_kafka import KafkaException
 
         try:
-            metadata = self._producer.list_topics(topic=self._topic, timeout=2.0)
+            # All topics, not just ours: a metadata request naming a missing topic could make a
+            # broker with auto-creation on create it uncompacted.
+            metadata = self._producer.list_topics(timeout=2.0)
         except KafkaException as exc:
             raise PublishError(f"Kafka is unreachable: {exc}") from exc
         topic = metadata.topics.get(self._topic)

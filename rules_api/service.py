@@ -66,12 +66,12 @@ def utc_now() -> str:
 
 
 def parse_if_match(header: str | None) -> set[int] | None:
-    """The versions an If-Match header accepts; None for ``*`` (any current version).
+    """The versions an If-Match header accepts; None when any version will do (no header, or ``*``).
 
     Accepts ``"3"``, ``W/"3"`` and bare ``3``; a tag that is no version number matches nothing.
     """
     if header is None:
-        return set()
+        return None
     versions: set[int] = set()
     for raw in header.split(","):
         tag = raw.strip()
@@ -277,19 +277,21 @@ class RulesService:
             state = await self.store.state(rule_id)
             if state.current is None and not (allow_deleted and state.version > 0):
                 raise NotFoundError(rule_id)
-            if accepted and state.version not in accepted:
+            if accepted is not None and state.version not in accepted:
                 raise PreconditionFailedError(rule_id, state.version)
             current_rule = state.current.rule if state.current else {}
             new_rule, action = build(current_rule)
             if state.current is not None and new_rule == state.current.rule:
-                # No new version for a no-op, but make sure what is stored is also in Kafka.
-                await self._publish({rule_id: state.version})
+                # No new version for a no-op; publish only if this version is still pending, so that
+                # a 2xx keeps meaning "in Kafka" without re-sending the rule on every idempotent apply.
+                if (await self.store.published_versions()).get(rule_id, 0) < state.version:
+                    await self._publish({rule_id: state.version})
                 return state.current
             change = self._new_version(state, rule_id, new_rule, actor, action, source)
             try:
                 await self.store.commit([change], self.max_rules)
             except VersionConflictError as exc:
-                if accepted:
+                if accepted is not None:
                     raise PreconditionFailedError(rule_id, exc.current_version) from None
                 continue
             assert change.record is not None
@@ -303,13 +305,13 @@ class RulesService:
             state = await self.store.state(rule_id)
             if state.current is None:
                 raise NotFoundError(rule_id)
-            if accepted and state.version not in accepted:
+            if accepted is not None and state.version not in accepted:
                 raise PreconditionFailedError(rule_id, state.version)
             change = self._new_version(state, rule_id, None, actor, "delete")
             try:
                 await self.store.commit([change], self.max_rules)
             except VersionConflictError as exc:
-                if accepted:
+                if accepted is not None:
                     raise PreconditionFailedError(rule_id, exc.current_version) from None
                 continue
             await self._publish({rule_id: state.version + 1})

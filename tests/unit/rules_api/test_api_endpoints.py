@@ -423,3 +423,23 @@ def test_openapi_describes_the_rule_with_the_core_schema(harness: Harness) -> No
     rule = document["components"]["schemas"]["Rule"]
     assert rule["required"] == ["id", "when", "then"]
     assert "$defs" not in json.dumps(document)
+
+
+def test_if_match_that_names_no_version_never_matches(harness: Harness) -> None:
+    create(harness, "r1")
+    for tag in ('"abc"', 'W/"2"', ""):
+        response = harness.client.put(
+            f"{API}/rules/r1", json=make_rule("r1", priority=3), headers={**ed(harness), "If-Match": tag}
+        )
+        assert response.status_code == 412, tag
+    weak = harness.client.put(
+        f"{API}/rules/r1", json=make_rule("r1", priority=3), headers={**ed(harness), "If-Match": 'W/"1"'}
+    )
+    assert weak.status_code == 200
+
+
+def test_idempotent_put_does_not_republish(harness: Harness) -> None:
+    create(harness, "r1")
+    before = len(harness.publisher.records)
+    harness.client.put(f"{API}/rules/r1", json=make_rule("r1"), headers={**ed(harness), "If-Match": '"1"'})
+    assert len(harness.publisher.records) == before
