@@ -24,6 +24,7 @@ from common.parsing.formats import (
     logcat,
     logfmt,
     python_logging,
+    redis,
     syslog,
     windows_cbs,
 )
@@ -32,7 +33,8 @@ from common.parsing.timestamps import parse_offset
 Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
 _ISO_PREFIX_RE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)([T ])(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d(?::?\d\d)?(?![\d:]))?"
+    r"(\d{4})-(\d\d)-(\d\d)([T ])(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?"
+    r"(Z|[+-]\d\d(?::?\d\d)?(?![\d:])| UTC(?= )| GMT(?= ))?"
 )
 _SLASH_PREFIX_RE = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
 _COMPACT_PREFIX_RE = re.compile(r"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)(?= )")
@@ -41,17 +43,20 @@ _COMPACT_YEAR_PREFIX_RE = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(
 _ENVELOPES = frozenset(("syslog", "journald", "syslog.rfc5424"))
 
 
-def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
-    m = _ISO_PREFIX_RE.match(text)
+def _timestamped(text: str, ctx: Context, start: int = 0) -> dict[str, Any] | None:
+    """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the tails."""
+    m = _ISO_PREFIX_RE.match(text, start)
     zone: str | None = None
     separator = " "
     if m is not None:
         y, mo, d, separator, h, mi, s, frac, zone = m.groups()
+        if zone is not None:
+            zone = zone.strip()
     else:
         m = (
-            _SLASH_PREFIX_RE.match(text)
-            or _COMPACT_PREFIX_RE.match(text)
-            or _COMPACT_YEAR_PREFIX_RE.match(text)
+            _SLASH_PREFIX_RE.match(text, start)
+            or _COMPACT_PREFIX_RE.match(text, start)
+            or _COMPACT_YEAR_PREFIX_RE.match(text, start)
         )
         if m is None:
             return None
@@ -63,6 +68,10 @@ def _timestamped(text: str, ctx: Context) -> dict[str, Any] | None:
     offset = parse_offset(zone) if zone else None
     ts = ctx.stamp_text(y, mo, d, h, mi, s, frac or "", offset)
     rest = text[m.end() :]
+    if start:
+        if rest[:1] != "]":
+            return None
+        rest = rest[1:]
     if not rest:
         return generic.parse_tail(rest, ts, ctx)
     first = rest[0]
@@ -89,6 +98,7 @@ def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
             return rec
     return (
         logcat.parse(text, ctx)
+        or (redis.parse(text, ctx) if ":" in text[1:8] else None)
         or access.parse(text, ctx)
         or _timestamped(text, ctx)
         or journald.parse_unix(text, ctx)
@@ -132,6 +142,8 @@ def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
+    if text[1:2].isdigit():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
+        return _timestamped(text, ctx, start=1)
     return apache_error.parse(text, ctx)
 
 

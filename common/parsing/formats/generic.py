@@ -1,6 +1,7 @@
 """Lines that start with a recognisable timestamp but match no named format (``event.dataset: generic``).
 
-An optional level word (``INFO``, ``[warn]``, ``<E>``, ``ERROR:``) right after the stamp is taken too.
+An optional level word (``INFO``, ``[warn]``, ``<E>``, ``ERROR:``) right after the stamp, perhaps after a
+pid or thread number, is taken too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from typing import Any
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 
-_LEVEL_RE = re.compile(r"[\s,\-|]*[\[<(]?([A-Za-z]{1,11})[\]>)]?:?(?:\s+|$)(.*)", re.DOTALL)
+# A pid/thread number may come first: "<ts> 0 [Warning] ..." (MySQL), "<ts> [123] LOG: ..." (PostgreSQL).
+_LEVEL_RE = re.compile(
+    r"[\s,\-|]*(?:\[?\d+\]?:?\s+)?[\[<(]?([A-Za-z]{1,11})[\]>)]?:?(?:\s+|$)(.*)", re.DOTALL
+)
+# All-caps words that are levels only in this position.
+_EXTRA_LEVELS = {"LOG": "info"}
 _SEPARATORS = " \t,|-:]"
 
 
@@ -19,7 +25,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "generic"}}
     m = _LEVEL_RE.match(rest)
     if m is not None:
-        level = normalize_level(m.group(1))
+        level = normalize_level(m.group(1)) or _EXTRA_LEVELS.get(m.group(1))
         if level is not None and (len(m.group(1)) > 1 or m.group(1).isupper()):
             rec["log"] = {"level": level}
             rec["message"] = m.group(2)

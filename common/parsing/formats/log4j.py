@@ -3,7 +3,7 @@
 Shapes (the timestamp is already consumed by the dispatcher):
 ``... INFO [main] a.b.C: msg`` (Hadoop), ``... INFO a.b: msg`` (Spark), ``... 148 INFO a.b: msg`` (HDFS),
 ``... - INFO  [thread:Class@774] - msg`` (ZooKeeper), ``... [main] INFO  a.b.C - msg`` (logback),
-``...  INFO 1234 --- [main] a.b.C : msg`` (Spring Boot).
+``...  INFO 1234 --- [main] a.b.C : msg`` (Spring Boot), ``[...] INFO msg (a.b.C)`` (Kafka).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ _ZK_ORIGIN_RE = re.compile(r"(.*):([\w$.]+)@(\d+)$", re.DOTALL)
 _LOGBACK_RE = re.compile(r" \[(.*?)\] ([A-Za-z]+) +" + _LOGGER + r" -(?: (.*)|$)", re.DOTALL)
 _LEVEL_LOGGER_RE = re.compile(r" ([A-Za-z]+) +" + _LOGGER + r"(?::| -)(?: (.*)|$)", re.DOTALL)
 _PID_LEVEL_LOGGER_RE = re.compile(r" (\d+) ([A-Za-z]+) +" + _LOGGER + r": ?(.*)", re.DOTALL)
+# Kafka's "[%d] %p %m (%c)%n": the logger comes last, in parentheses.
+_TRAILING_LOGGER_RE = re.compile(r" ([A-Za-z]+) (.*) \(([\w$.]+)\)$", re.DOTALL)
 _SPRING_RE = re.compile(
     r" +([A-Za-z]+) (\d+) --- (?:\[[^\]]*\] )?\[ *(.*?)\] " + _LOGGER + r" *: ?(.*)", re.DOTALL
 )
@@ -94,4 +96,9 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         level = normalize_level(m.group(1))
         if level is not None:
             return _record(ts, level, m.group(2), m.group(3) or "")
+    m = _TRAILING_LOGGER_RE.match(rest)
+    if m is not None:
+        level = normalize_level(m.group(1))
+        if level is not None:
+            return _record(ts, level, m.group(3), m.group(2))
     return None
