@@ -48,7 +48,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--lines", type=int, default=60_000)
-    parser.add_argument("--corpus", type=Path, action="append", help=f"line file(s); default {DEFAULT_CORPUS}")
+    parser.add_argument(
+        "--corpus", type=Path, action="append", help=f"line file(s); default {DEFAULT_CORPUS}"
+    )
     parser.add_argument("--loghub", action="store_true", help=f"use the 12 loghub sets in {LOGHUB}")
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: the first allowed)")
     args = parser.parse_args()
