@@ -23,6 +23,7 @@ for _i, _name in enumerate(_MONTH_NAMES, start=1):
 MONTHS["Sept"] = MONTHS["sept"] = 9
 MONTH_DIGITS: dict[str, str] = {name: f"{number:02d}" for name, number in MONTHS.items()}
 
+_TWO = tuple(f"{i:02d}" for i in range(100))
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DAY = 86400
 
@@ -118,7 +119,8 @@ def _format_epoch(seconds: int, frac: str) -> str:
     y = yoe + era * 400 + (m <= 2)
     h, rem = divmod(rem, 3600)
     mi, s = divmod(rem, 60)
-    return f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{frac}Z"
+    year = str(y) if y >= 1000 else f"{y:04d}"
+    return f"{year}-{_TWO[m]}-{_TWO[d]}T{_TWO[h]}:{_TWO[mi]}:{_TWO[s]}.{frac}Z"
 
 
 def to_iso(
@@ -205,6 +207,85 @@ def from_epoch(value: float | int | str) -> str | None:
         return None
 
 
+# Last day of each month as text, for validating two-digit day strings without int().
+_LAST_DAY = {"01": "31", "02": "28", "03": "31", "04": "30", "05": "31", "06": "30",
+             "07": "31", "08": "31", "09": "30", "10": "31", "11": "30", "12": "31"}  # fmt: skip
+_PAD_FRACTION = {0: "000", 1: "00", 2: "0", 3: "", 4: "00", 5: "0", 6: ""}
+
+_year_cache: tuple[int, str, str] = (-1, "", "")
+
+
+def _year_and_cutoff(now: float) -> tuple[str, str]:
+    """The current UTC year and the ISO text of "now + 1 day" (newer stamps belong to last year)."""
+    global _year_cache
+    second = int(now)
+    cached = _year_cache
+    if cached[0] != second:
+        today = time.gmtime(second)
+        tomorrow = time.gmtime(second + 86400)
+        cutoff = (
+            f"{today.tm_year:04d}-{tomorrow.tm_mon:02d}-{tomorrow.tm_mday:02d}"
+            f"T{tomorrow.tm_hour:02d}:{tomorrow.tm_min:02d}:{tomorrow.tm_sec:02d}"
+        )
+        if tomorrow.tm_year != today.tm_year:
+            cutoff = "9999"  # tomorrow is next year: no stamp of this year is more than a day ahead
+        cached = (second, f"{today.tm_year:04d}", cutoff)
+        _year_cache = cached
+    return cached[1], cached[2]
+
+
+def text_to_iso(
+    now: float,
+    zone: Zone,
+    year: str | None,
+    month: str,
+    day: str,
+    hour: str,
+    minute: str,
+    second: str,
+    frac: str = "",
+    offset: int | None = None,
+) -> str | None:
+    """:func:`to_iso` from the digit strings a regex captured (``month`` as two digits).
+
+    The common case (UTC, two-digit fields, no leap day) is validated by string comparison and
+    assembled by concatenation, several times cheaper than integer formatting; the rest goes to
+    :func:`to_iso`.
+    """
+    if (
+        (offset == 0 or (offset is None and zone.fixed == 0))
+        and len(day) == 2
+        and len(hour) == 2
+        and "01" <= month <= "12"
+        and "01" <= day <= _LAST_DAY[month]
+        and hour <= "23"
+        and minute <= "59"
+        and second <= "59"
+        and len(frac) <= 6
+    ):
+        fraction = frac + _PAD_FRACTION[len(frac)]
+        if year is None:
+            current, cutoff = _year_and_cutoff(now)
+            clock = f"{month}-{day}T{hour}:{minute}:{second}"
+            if f"{current}-{clock}" > cutoff:
+                return f"{int(current) - 1:04d}-{clock}.{fraction}Z"
+            return f"{current}-{clock}.{fraction}Z"
+        if len(year) == 4:
+            return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{fraction}Z"
+    return to_iso(
+        now,
+        zone,
+        None if year is None else int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second),
+        frac,
+        offset,
+    )
+
+
 _ISO_RE = re.compile(
     r"\s*(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?"
     r"\s?(Z|z|UTC|GMT|[+-]\d\d(?::?\d\d)?)?\s*$"
@@ -218,9 +299,9 @@ def from_iso_text(now: float, zone: Zone, text: str) -> str | None:
         return None
     y, mo, d, h, mi, s, frac, tz = m.groups()
     offset = parse_offset(tz) if tz else None
-    return to_iso(
-        now, zone, int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), (frac or "")[:9], offset
-    )
+    if tz and offset is None:
+        return None
+    return text_to_iso(now, zone, y, mo, d, h or "00", mi or "00", s or "00", frac or "", offset)
 
 
 _ingest_cache: tuple[int, str] = (-1, "")
