@@ -54,7 +54,9 @@ def idle_rss_mib(env: dict[str, str], settle_seconds: float) -> dict[str, float]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3, help="warm restarts to time (cold is timed once)")
     parser.add_argument("--settle", type=float, default=20.0, help="idle seconds before measuring RSS")
     args = parser.parse_args()
@@ -82,7 +84,8 @@ def main() -> int:
                 logflow(env, "stack", "down")
                 warm.append(logflow(env, "stack", "up"))
         finally:
-            subprocess.run([sys.executable, "-m", "common.cli", "stack", "down"], env=env, capture_output=True)
+            down = [sys.executable, "-m", "common.cli", "stack", "down"]
+            subprocess.run(down, env=env, capture_output=True, check=False)
     report = {
         "cold_up_seconds": round(cold, 1),
         "warm_up_seconds_median": round(statistics.median(warm), 1),
