@@ -14,7 +14,10 @@ from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch, from_iso_text
 
-_PAIR_RE = re.compile(r'[ \t]*([^\s="]+)(?:=("(?:[^"\\]|\\.)*"|[^\s"]*))?[ \t]*')
+_VALUE = r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)'
+_PAIR_RE = re.compile(r'([^\s="]+)(?:=(' + _VALUE + r"))?")
+# The whole line must be pairs separated by blanks; checked in one C-level pass before splitting.
+_LINE_RE = re.compile(r'[ \t]*[^\s="]+(?:=' + _VALUE + r')?(?:[ \t]+[^\s="]+(?:=' + _VALUE + r")?)*[ \t]*")
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
@@ -34,17 +37,9 @@ def _unquote(value: str) -> str:
 
 def split_pairs(text: str) -> list[tuple[str, str | None]] | None:
     """The pairs of a whole logfmt line, or None unless the line is entirely ``key=value`` pairs."""
-    pairs: list[tuple[str, str | None]] = []
-    pos = 0
-    end = len(text)
-    match = _PAIR_RE.match
-    while pos < end:
-        m = match(text, pos)
-        if m is None or m.end() == pos:
-            return None
-        pairs.append((m.group(1), m.group(2)))
-        pos = m.end()
-    return pairs
+    if _LINE_RE.fullmatch(text) is None:
+        return None
+    return [(m.group(1), m.group(2)) for m in _PAIR_RE.finditer(text)]
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
