@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import re2
+
 from common.rules.actions import CompiledAction, compile_action
-from common.rules.conditions import CompiledCondition, compile_condition
+from common.rules.conditions import CompiledCondition, compile_condition, field_getter
 
 
 @dataclass(frozen=True)
@@ -46,20 +48,96 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
+class Screen:
+    """One RE2 set over a field: which rules' first required predicate matches, in one pass.
+
+    A rule whose screening pattern does not match a string value cannot match the record, so its
+    fact is never built; with many rules per dataset this replaces one regex search per rule by
+    one set match per record.
+    """
+
+    def __init__(self, path: str, patterns: list[str]) -> None:
+        self.get = field_getter(path)
+        regex_set = re2.Set.SearchSet(_screen_options())
+        for pattern in patterns:
+            regex_set.Add(pattern)
+        regex_set.Compile()
+        self._set = regex_set
+
+    def matched(self, record: Mapping[str, Any]) -> frozenset[int] | None:
+        """Indices of matching patterns, or None when the value is not a string (cannot screen)."""
+        value = self.get(record)
+        if type(value) is not str:
+            return None
+        return frozenset(self._set.Match(value) or ())
+
+
+def _screen_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+@dataclass(frozen=True)
+class Group:
+    """The candidate rules for one dataset (or for any dataset), in application order."""
+
+    rules: tuple[CompiledRule, ...]
+    screens: tuple[Screen, ...]
+    # Per rule: (screen index, pattern index) when the rule can be screened, else None.
+    checks: tuple[tuple[int, int] | None, ...]
+
+    @classmethod
+    def build(cls, rules: Iterable[CompiledRule]) -> Group:
+        ordered = tuple(rules)
+        patterns: dict[str, list[str]] = {}
+        positions: list[tuple[str, int] | None] = []
+        for rule in ordered:
+            screen = rule.condition.screen
+            if screen is None:
+                positions.append(None)
+                continue
+            path, regex = screen
+            patterns.setdefault(path, []).append(regex)
+            positions.append((path, len(patterns[path]) - 1))
+        screens: list[Screen] = []
+        index_of: dict[str, int] = {}
+        for path, regexes in patterns.items():
+            try:
+                screens.append(Screen(path, regexes))
+            except Exception:  # a set RE2 refuses (e.g. too large) just means no screening
+                continue
+            index_of[path] = len(screens) - 1
+        checks = tuple(
+            (index_of[p[0]], p[1]) if p is not None and p[0] in index_of else None for p in positions
+        )
+        return cls(ordered, tuple(screens), checks)
+
+    def candidates(self, record: Mapping[str, Any]) -> Iterator[CompiledRule]:
+        matched = [screen.matched(record) for screen in self.screens]
+        for rule, check in zip(self.rules, self.checks, strict=True):
+            if check is not None:
+                hits = matched[check[0]]
+                if hits is not None and check[1] not in hits:
+                    continue
+            yield rule
+
+
 @dataclass(frozen=True)
 class Stage:
     """Rules whose conditions can all be decided on the same version of a record.
 
-    ``by_dataset`` indexes rules that only apply to some ``event.dataset`` values; ``everywhere``
-    holds the rest. Both lists are in application order.
+    Rules that only apply to some ``event.dataset`` values are indexed by dataset; each dataset's
+    group also holds the rules that apply everywhere, so one record consults one group.
     """
 
-    by_dataset: Mapping[str, tuple[CompiledRule, ...]]
-    everywhere: tuple[CompiledRule, ...]
+    by_dataset: Mapping[str, Group]
+    everywhere: Group
 
-    def candidates(self, dataset: Any) -> tuple[CompiledRule, ...]:
-        indexed = self.by_dataset.get(dataset, ()) if isinstance(dataset, str) else ()
-        return indexed + self.everywhere if indexed else self.everywhere
+    def group(self, dataset: Any) -> Group:
+        if isinstance(dataset, str):
+            return self.by_dataset.get(dataset, self.everywhere)
+        return self.everywhere
 
 
 @dataclass(frozen=True)
@@ -100,5 +178,9 @@ def build_plan(rules: Iterable[CompiledRule]) -> Plan:
             else:
                 for dataset in rule.condition.datasets:
                     by_dataset.setdefault(dataset, []).append(rule)
-        stages.append(Stage({k: tuple(v) for k, v in by_dataset.items()}, tuple(everywhere)))
+        groups = {
+            dataset: Group.build(sorted([*indexed, *everywhere], key=lambda r: (-r.priority, r.id)))
+            for dataset, indexed in by_dataset.items()
+        }
+        stages.append(Stage(groups, Group.build(everywhere)))
     return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)})

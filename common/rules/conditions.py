@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.rules.regex import compile_pattern
-from common.schema.ecs import get_field
 
 Predicate = Callable[[Any], bool]
 _MISSING = object()
@@ -40,32 +39,51 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-def _contains(needle: Any) -> Predicate:
-    def check(value: Any) -> bool:
+def literal_regex(text: str) -> str:
+    """An RE2 pattern matching ``text`` literally (every non-alphanumeric as ``\\x{..}``)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+class _ScreenablePredicate:
+    """A string predicate that also knows its regex, for screening string values in bulk."""
+
+    screen_regex: str | None = None
+
+    def __call__(self, value: Any) -> bool:
+        raise NotImplementedError
+
+
+class _Contains(_ScreenablePredicate):
+    def __init__(self, needle: Any) -> None:
+        self.needle = needle
+        self.screen_regex = literal_regex(needle) if isinstance(needle, str) and needle else None
+
+    def __call__(self, value: Any) -> bool:
+        needle = self.needle
         if isinstance(value, list):
             return any(type(item) is type(needle) and item == needle for item in value)
         text = _as_text(value)
         return text is not None and isinstance(needle, str) and needle in text
 
-    return check
 
+class _Startswith(_ScreenablePredicate):
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.screen_regex = "^" + literal_regex(prefix) if prefix else None
 
-def _startswith(prefix: str) -> Predicate:
-    def check(value: Any) -> bool:
+    def __call__(self, value: Any) -> bool:
         text = _as_text(value)
-        return text is not None and text.startswith(prefix)
-
-    return check
+        return text is not None and text.startswith(self.prefix)
 
 
-def _matches(pattern: str) -> Predicate:
-    search = compile_pattern(pattern).search
+class _Matches(_ScreenablePredicate):
+    def __init__(self, pattern: str) -> None:
+        self.search = compile_pattern(pattern).search
+        self.screen_regex = pattern
 
-    def check(value: Any) -> bool:
+    def __call__(self, value: Any) -> bool:
         text = _as_text(value)
-        return text is not None and search(text) is not None
-
-    return check
+        return text is not None and self.search(text) is not None
 
 
 def _kind(value: Any) -> str:
@@ -107,7 +125,11 @@ class _Builder:
         if key is None:
             key = f"p{len(self.predicates)}"
             self.predicate_keys[signature] = key
-            make = {"contains": _contains, "startswith": _startswith, "matches": _matches}[op]
+            make: Callable[[Any], Predicate] = {
+                "contains": _Contains,
+                "startswith": _Startswith,
+                "matches": _Matches,
+            }[op]
             self.predicates.append((path, make(value)))
         return key
 
@@ -165,50 +187,137 @@ def _conjuncts(cond: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [cond]
 
 
-@dataclass(frozen=True)
+_KIND_OF_TYPE = {str: "s", int: "n", float: "n", bool: "b"}
+
+
+def field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
+    """A fast accessor for one dotted path; returns ``_MISSING`` when any step is absent."""
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+        (key,) = parts
+
+        def get_one(record: Mapping[str, Any]) -> Any:
+            return record.get(key, _MISSING)
+
+        return get_one
+    if len(parts) == 2:
+        first, second = parts
+
+        def get_two(record: Mapping[str, Any]) -> Any:
+            node = record.get(first)
+            return node.get(second, _MISSING) if isinstance(node, dict) else _MISSING
+
+        return get_two
+
+    def get_path(record: Mapping[str, Any]) -> Any:
+        node: Any = record
+        for part in parts:
+            if not isinstance(node, dict):
+                return _MISSING
+            node = node.get(part, _MISSING)
+            if node is _MISSING:
+                return _MISSING
+        return node
+
+    return get_path
+
+
 class CompiledCondition:
-    ruleset_name: str  # content-addressed: identical conditions share one registered ruleset
-    definition_json: str  # the durable-rules ruleset definition
-    fields: tuple[str, ...]
-    predicates: tuple[tuple[str, Predicate], ...]
-    required_predicates: tuple[int, ...]
-    required_values: tuple[tuple[str, frozenset[Any]], ...]  # field must equal one of these
-    datasets: frozenset[str] | None  # the record's event.dataset must be one of these, if set
-    reads: frozenset[str]
+    """A rule's condition: its durable-rules ruleset and how to build the fact for a record."""
+
+    def __init__(
+        self,
+        *,
+        ruleset_name: str,
+        definition_json: str,
+        fields: tuple[str, ...],
+        predicates: tuple[tuple[str, Predicate], ...],
+        required_predicates: tuple[int, ...],
+        required_values: tuple[tuple[str, frozenset[Any]], ...],
+        datasets: frozenset[str] | None,
+        reads: frozenset[str],
+    ) -> None:
+        self.ruleset_name = ruleset_name  # content-addressed: identical conditions share a ruleset
+        self.definition_json = definition_json
+        self.fields = fields
+        self.predicates = predicates
+        self.required_predicates = required_predicates
+        self.required_values = required_values  # (field, {(kind, value)}): must equal one of them
+        self.datasets = datasets  # the record's event.dataset must be one of these, if set
+        self.reads = reads
+        # The first required string predicate as a regex, so that many rules' predicates on the same
+        # field can be screened by one RE2 set match per record (see compiled.Group).
+        self.screen: tuple[str, str] | None = None
+        if required_predicates:
+            path, predicate = predicates[required_predicates[0]]
+            regex = getattr(predicate, "screen_regex", None)
+            if regex is not None:
+                self.screen = (path, regex)
+        # Precomputed for the hot path: getters, fact keys, and the checks in cheapest-first order.
+        self._value_checks = [
+            (field_getter(path), _by_type(allowed))
+            for path, allowed in required_values
+            # The dataset index already guarantees this one before the rule is even considered.
+            if not (path == "event.dataset" and datasets is not None)
+        ]
+        required = set(required_predicates)
+        self._first_predicates = [
+            (f"p{i}", field_getter(predicates[i][0]), predicates[i][1]) for i in required_predicates
+        ]
+        self._other_predicates = [
+            (f"p{i}", field_getter(path), predicate)
+            for i, (path, predicate) in enumerate(predicates)
+            if i not in required
+        ]
+        self._projections = [
+            (field_getter(path), f"x{k}", f"f{k}_s", f"f{k}_n", f"f{k}_b", f"n{k}")
+            for k, path in enumerate(fields)
+        ]
 
     def fact(self, record: Mapping[str, Any], index: int) -> dict[str, Any] | None:
-        """The fact to post for ``record``, or None when a required predicate already fails."""
-        for path, allowed in self.required_values:
-            value = get_field(record, path, _MISSING)  # type: ignore[arg-type]
-            if value is _MISSING or not _is_hashable_scalar(value) or (_kind(value), value) not in allowed:
+        """The fact to post for ``record``, or None when a necessary part of the condition fails."""
+        for get, allowed in self._value_checks:
+            value = get(record)
+            values = allowed.get(type(value))
+            if values is None or value not in values:
                 return None
         fact: dict[str, Any] = {"_lf": 1, "_i": index}
-        values: list[Any] = []
-        for path, predicate in self.predicates:
-            fact_value = predicate(get_field(record, path, None))  # type: ignore[arg-type]
-            values.append(fact_value)
-        for i in self.required_predicates:
-            if not values[i]:
+        for key, get, predicate in self._first_predicates:
+            value = get(record)
+            if value is _MISSING or not predicate(value):
                 return None
-        for i, value in enumerate(values):
-            fact[f"p{i}"] = value
-        for k, path in enumerate(self.fields):
-            value = get_field(record, path, None)  # type: ignore[arg-type]
-            if value is None:
+            fact[key] = True
+        for key, get, predicate in self._other_predicates:
+            value = get(record)
+            fact[key] = value is not _MISSING and predicate(value)
+        for get, exists_key, str_key, num_key, bool_key, number_key in self._projections:
+            value = get(record)
+            if value is _MISSING or value is None:
                 continue
-            fact[f"x{k}"] = 1
-            if isinstance(value, str | int | float):
-                if isinstance(value, float) and value != value:
-                    continue
-                fact[f"f{k}_{_kind(value)}"] = value
-            number = as_number(value)
-            if number is not None:
-                fact[f"n{k}"] = number
+            fact[exists_key] = 1
+            kind = type(value)
+            if kind is str:
+                fact[str_key] = value
+                number = as_number(value)
+                if number is not None:
+                    fact[number_key] = number
+            elif kind is int or kind is float:
+                if value == value:
+                    fact[num_key] = value
+                    fact[number_key] = value
+            elif kind is bool:
+                fact[bool_key] = value
         return fact
 
 
-def _is_hashable_scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool)
+def _by_type(allowed: frozenset[tuple[str, Any]]) -> dict[type, frozenset[Any]]:
+    """``{("n", 1), ("s", "x")}`` -> ``{int: {1}, float: {1}, str: {"x"}}``: type lookup, then set lookup."""
+    out: dict[type, set[Any]] = {}
+    for kind, value in allowed:
+        for python_type, k in _KIND_OF_TYPE.items():
+            if k == kind:
+                out.setdefault(python_type, set()).add(value)
+    return {t: frozenset(v) for t, v in out.items()}
 
 
 def compile_condition(when: Mapping[str, Any]) -> CompiledCondition:

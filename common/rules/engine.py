@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from common.rules.alerts import build_alert, event_time
-from common.rules.compiled import CompiledRule, Plan, build_plan, compile_rule, rule_digest
+from common.rules.compiled import CompiledRule, Plan, Stage, build_plan, compile_rule, rule_digest
 from common.rules.host_client import EngineHost
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
@@ -158,7 +158,7 @@ class RuleEngine:
         for stage in plan.stages:
             if not alive:
                 break
-            matched = self._decide(stage.candidates, records, alive)
+            matched = self._decide(stage, records, alive)
             survivors: list[int] = []
             for i in alive:
                 rules = matched.get(i)
@@ -172,7 +172,7 @@ class RuleEngine:
 
     def _decide(
         self,
-        candidates_of: Callable[[Any], tuple[CompiledRule, ...]],
+        stage: Stage,
         records: list[EcsRecord],
         alive: list[int],
     ) -> dict[int, list[CompiledRule]]:
@@ -181,7 +181,7 @@ class RuleEngine:
         for i in alive:
             record = records[i]
             seen_here: set[str] = set()
-            for rule in candidates_of(get_field(record, "event.dataset")):
+            for rule in stage.group(get_field(record, "event.dataset")).candidates(record):
                 name = rule.condition.ruleset_name
                 if name in seen_here:  # identical conditions share a ruleset: post the fact once
                     posted[i].append(rule)
