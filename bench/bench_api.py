@@ -1,4 +1,4 @@
-"""Rules API benchmark: 20 concurrent clients doing create, update and get against a real server.
+"""Rules API benchmark: 20 concurrent clients (threads) doing create, update and get against a real server.
 
 Starts `logflow api serve` on a free 127.0.0.1 port, backed by the local stack's Redis and Kafka but
 isolated (its own rules topic and Redis key prefix, both removed afterwards). Each client loops
@@ -12,7 +12,6 @@ baseline is GET /healthz with the same concurrency: the HTTP stack alone, touchi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import secrets
@@ -21,8 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,44 +87,63 @@ def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[
     raise SystemExit(f"API did not become ready:\n{log_path.read_text()}")
 
 
-async def workload(url: str, token: str, clients: int, seconds: float, run: str) -> dict[str, Any]:
+def run_clients(clients: int, body: Callable[[int, float], None], seconds: float) -> float:
+    """Run ``body(number, stop_at)`` on ``clients`` threads; returns the elapsed wall time.
+
+    Threads with one keep-alive sync client each: httpx's asyncio pool serialises badly under
+    concurrency and would measure the load generator instead of the server.
+    """
+    stop_at = time.perf_counter() + seconds
+    threads = [threading.Thread(target=body, args=(i, stop_at)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def workload(url: str, token: str, clients: int, seconds: float, run: str) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {"create": [], "update": [], "get": []}
     errors: dict[str, int] = {}
-    stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30, limits=limits
-    ) as http:
+    lock = threading.Lock()
 
-        async def timed(op: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-            start = time.perf_counter()
-            response = await http.request(method, path, **kwargs)
-            latencies[op].append(time.perf_counter() - start)
-            if response.status_code >= 400:
-                key = f"{op}:{response.status_code}"
-                errors[key] = errors.get(key, 0) + 1
-            return response
+    def client(number: int, stop_at: float) -> None:
+        mine: dict[str, list[float]] = {"create": [], "update": [], "get": []}
+        failed: dict[str, int] = {}
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
 
-        async def client(number: int) -> None:
+            def timed(op: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+                start = time.perf_counter()
+                response = http.request(method, path, **kwargs)
+                mine[op].append(time.perf_counter() - start)
+                if response.status_code >= 400:
+                    key = f"{op}:{response.status_code}"
+                    failed[key] = failed.get(key, 0) + 1
+                return response
+
             sequence = 0
             while time.perf_counter() < stop_at:
                 rule_id = f"bench-{run}-{number}-{sequence}"
                 sequence += 1
-                created = await timed("create", "POST", "/api/v1/rules", json={"id": rule_id, **RULE})
+                created = timed("create", "POST", "/api/v1/rules", json={"id": rule_id, **RULE})
                 if created.status_code != 201:
                     continue
-                await timed(
+                timed(
                     "update",
                     "PUT",
                     f"/api/v1/rules/{rule_id}",
                     json={"id": rule_id, **RULE, "priority": 20},
                     headers={"If-Match": created.headers["etag"]},
                 )
-                await timed("get", "GET", f"/api/v1/rules/{rule_id}")
+                timed("get", "GET", f"/api/v1/rules/{rule_id}")
+        with lock:
+            for op, values in mine.items():
+                latencies[op].extend(values)
+            for key, count in failed.items():
+                errors[key] = errors.get(key, 0) + count
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client(i) for i in range(clients)))
-        elapsed = time.perf_counter() - started
+    elapsed = run_clients(clients, client, seconds)
     every = [x for values in latencies.values() for x in values]
     return {
         "requests": len(every),
@@ -142,21 +162,21 @@ async def workload(url: str, token: str, clients: int, seconds: float, run: str)
     }
 
 
-async def baseline(url: str, clients: int, seconds: float) -> dict[str, Any]:
+def baseline(url: str, clients: int, seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
-    stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+    lock = threading.Lock()
 
-        async def client() -> None:
+    def client(_: int, stop_at: float) -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=url, timeout=30) as http:
             while time.perf_counter() < stop_at:
                 start = time.perf_counter()
-                await http.get("/healthz")
-                latencies.append(time.perf_counter() - start)
+                http.get("/healthz")
+                mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    elapsed = run_clients(clients, client, seconds)
     return {
         "requests": len(latencies),
         "throughput_rps": len(latencies) / elapsed,
@@ -210,8 +230,8 @@ def main() -> int:
     runs: list[dict[str, Any]] = []
     try:
         for number in range(args.runs):
-            base = asyncio.run(baseline(url, args.clients, args.seconds))
-            api = asyncio.run(workload(url, token, args.clients, args.seconds, f"{run_id}-{number}"))
+            base = baseline(url, args.clients, args.seconds)
+            api = workload(url, token, args.clients, args.seconds, f"{run_id}-{number}")
             runs.append({"baseline_healthz": base, "create_update_get": api})
             print(
                 f"run {number + 1}: {api['throughput_rps']:.0f} req/s p50 {api['p50_ms']:.1f} ms "

@@ -48,14 +48,14 @@ class Broadcaster:
             try:
                 state = await self._store.state(rule_id)
                 if state.version == 0:
+                    await self._store.release_lock(rule_id, token)
                     return 0
                 value = dumps(state.current.to_wire()).encode("utf-8") if state.current else None
                 await self._publisher.publish(rule_id, value)
-                still_ours = await self._store.lock_held(rule_id, token)
-                await self._store.mark_published(rule_id, state.version)
-            finally:
+            except BaseException:
                 await self._store.release_lock(rule_id, token)
-            if still_ours:
+                raise
+            if await self._store.finish_publish(rule_id, token, state.version):
                 return state.version
             # The lock expired while Kafka was slow: another replica may have published a newer
             # version before ours landed, so publish what is current now, once more, under the lock.

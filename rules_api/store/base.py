@@ -167,7 +167,9 @@ class RuleStore(abc.ABC):
         """Take the short per-rule publish lock; returns a token, or None if someone else holds it."""
 
     @abc.abstractmethod
-    async def lock_held(self, rule_id: str, token: str) -> bool: ...
+    async def finish_publish(self, rule_id: str, token: str, version: int) -> bool:
+        """After Kafka confirmed ``version``: advance the published mark and release the lock, in one
+        step. Returns whether the lock was still ours (False: it expired during the publish)."""
 
     @abc.abstractmethod
     async def release_lock(self, rule_id: str, token: str) -> None: ...

@@ -95,9 +95,13 @@ class MemoryRuleStore(RuleStore):
         self._locks[rule_id] = (token, now + ttl_s)
         return token
 
-    async def lock_held(self, rule_id: str, token: str) -> bool:
+    async def finish_publish(self, rule_id: str, token: str, version: int) -> bool:
         held = self._locks.get(rule_id)
-        return held is not None and held[0] == token and held[1] > time.monotonic()
+        ours = held is not None and held[0] == token and held[1] > time.monotonic()
+        await self.mark_published(rule_id, version)
+        if ours:
+            del self._locks[rule_id]
+        return ours
 
     async def release_lock(self, rule_id: str, token: str) -> None:
         held = self._locks.get(rule_id)

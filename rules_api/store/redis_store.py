@@ -73,6 +73,17 @@ if tonumber(ARGV[2]) > v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 1
 """
 
+# KEYS: published hash, lock key; ARGV: rule id, version, lock token
+_FINISH_PUBLISH = """
+local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -97,6 +108,7 @@ class RedisRuleStore(RuleStore):
         self._commit = self._redis.register_script(_COMMIT)
         self._mark = self._redis.register_script(_MARK_PUBLISHED)
         self._release = self._redis.register_script(_RELEASE)
+        self._finish = self._redis.register_script(_FINISH_PUBLISH)
 
     async def _call(self, awaitable: Awaitable[T]) -> T:
         try:
@@ -157,9 +169,9 @@ class RedisRuleStore(RuleStore):
         )
         return token if ok else None
 
-    async def lock_held(self, rule_id: str, token: str) -> bool:
-        held = await self._call(self._redis.get(self._lock_prefix + rule_id))
-        return held == token
+    async def finish_publish(self, rule_id: str, token: str, version: int) -> bool:
+        keys = [self._published, self._lock_prefix + rule_id]
+        return bool(await self._call(self._finish(keys=keys, args=[rule_id, version, token])))
 
     async def release_lock(self, rule_id: str, token: str) -> None:
         await self._call(self._release(keys=[self._lock_prefix + rule_id], args=[token]))
