@@ -326,7 +326,16 @@ def compile_condition(when: Mapping[str, Any]) -> CompiledCondition:
     expression = _join("$and", [{"_lf": 1}, builder.expr(when)])
     definition = {"r": {"all": [{"m": expression}]}}
     definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
-    name = "lf_" + hashlib.sha256(definition_json.encode()).hexdigest()[:24]
+    # The name must capture everything that decides a match, including what the p<k> keys stand for
+    # (computed in Python, absent from the definition): same name <=> same condition.
+    semantics = json.dumps(
+        [
+            definition_json,
+            sorted(builder.predicate_keys.items(), key=lambda kv: int(kv[1][1:])),
+            builder.fields,
+        ]
+    )
+    name = "lf_" + hashlib.sha256(semantics.encode()).hexdigest()[:24]
 
     required_predicates: list[int] = []
     required_values: list[tuple[str, frozenset[Any]]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rules_helpers import rule
@@ -51,6 +52,18 @@ def test_replace_all_is_all_or_nothing(engine: RuleEngine) -> None:
 def test_rules_with_the_same_condition_share_a_ruleset(engine: RuleEngine) -> None:
     engine.replace_all([rule(SSHD, rule_id="a"), rule(SSHD, rule_id="b")])
     assert engine.apply_batch([dict(RECORD)])[0].hits == ["a", "b"]
+
+
+def test_rules_differing_only_in_a_string_predicate_are_kept_apart(engine: RuleEngine) -> None:
+    # The predicates are computed in Python, so their durable-rules definitions look alike; the
+    # ruleset name must still tell them apart.
+    def contains(word: str, rule_id: str) -> dict[str, Any]:
+        return rule({"all": [SSHD, {"field": "message", "op": "contains", "value": word}]}, rule_id=rule_id)
+
+    engine.replace_all([contains("alpha", "a"), contains("beta", "b")])
+    results = engine.apply_batch([{**RECORD, "message": "alpha"}, {**RECORD, "message": "beta"}])
+    assert [r.hits for r in results] == [["a"], ["b"]]
+    assert engine.rules["a"]["when"] != engine.rules["b"]["when"]
 
 
 def test_host_is_recycled_past_its_memory_budget_and_keeps_working() -> None:
