@@ -54,7 +54,8 @@ def corpus_words(lines: list[bytes]) -> dict[str, list[str]]:
         record = parse_message(line)
         dataset = record.get("event", {}).get("dataset", "unknown")
         words.setdefault(dataset, Counter()).update(set(_WORD.findall(str(record.get("message", "")))))
-    return {d: [w for w, _ in c.most_common()] for d, c in words.items()}
+    # Sorted by (-count, word): ties must not depend on string hash randomisation.
+    return {d: [w for w, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))] for d, c in words.items()}
 
 
 def make_rules(count: int, words: dict[str, list[str]], seed: int, tag: str = "") -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,14 +113,15 @@ class Group:
         )
         return cls(ordered, tuple(screens), checks)
 
-    def candidates(self, record: Mapping[str, Any]) -> Iterator[CompiledRule]:
+    def candidates(self, record: Mapping[str, Any]) -> Sequence[CompiledRule]:
+        if not self.screens:
+            return self.rules
         matched = [screen.matched(record) for screen in self.screens]
-        for rule, check in zip(self.rules, self.checks, strict=True):
-            if check is not None:
-                hits = matched[check[0]]
-                if hits is not None and check[1] not in hits:
-                    continue
-            yield rule
+        return [
+            rule
+            for rule, check in zip(self.rules, self.checks, strict=True)
+            if check is None or (hits := matched[check[0]]) is None or check[1] in hits
+        ]
 
 
 @dataclass(frozen=True)

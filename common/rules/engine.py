@@ -17,12 +17,15 @@ from typing import Any
 
 from common.rules.alerts import build_alert, event_time
 from common.rules.compiled import CompiledRule, Plan, Stage, build_plan, compile_rule, rule_digest
+from common.rules.conditions import field_getter
 from common.rules.host_client import EngineHost
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
 from common.rules.validate import RuleError, RuleValidationError, validate_rule, validate_ruleset
 from common.schema.ecs import EcsRecord, get_field
 from common.schema.rule import MAX_RULES
+
+_dataset_of = field_getter("event.dataset")
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class RuleEngine:
         for i in alive:
             record = records[i]
             seen_here: set[str] = set()
-            for rule in stage.group(get_field(record, "event.dataset")).candidates(record):
+            for rule in stage.group(_dataset_of(record)).candidates(record):
                 name = rule.condition.ruleset_name
                 if name in seen_here:  # identical conditions share a ruleset: post the fact once
                     posted[i].append(rule)
