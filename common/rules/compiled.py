@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from common.rules.actions import CompiledAction, compile_action
 from common.rules.conditions import CompiledCondition, compile_condition, field_getter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompiledRule:
     id: str
     priority: int
@@ -22,7 +23,7 @@ class CompiledRule:
     actions: tuple[CompiledAction, ...]
     digest: str  # the canonical JSON of the rule: unchanged rules are not recompiled on a swap
 
-    @property
+    @functools.cached_property
     def writes(self) -> frozenset[str]:
         return frozenset().union(*(a.writes for a in self.actions))
 
@@ -44,8 +45,10 @@ def compile_rule(rule: Mapping[str, Any], digest: str | None = None) -> Compiled
     )
 
 
-def _overlaps(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+def _prefixes(path: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a", "a.b", "a.b.c"]``."""
+    parts = path.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 class Screen:
@@ -162,12 +165,24 @@ class Plan:
 def build_plan(rules: Iterable[CompiledRule]) -> Plan:
     ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.id)))
     stage_of: dict[str, int] = {}
-    for i, rule in enumerate(ordered):
+    # Latest stage that wrote a path exactly, and that wrote anything strictly below a path: a write
+    # to "user" or to "user.name.first" both affect a read of "user.name".
+    written: dict[str, int] = {}
+    written_below: dict[str, int] = {}
+    for rule in ordered:
         stage = 0
-        for earlier in ordered[:i]:
-            if any(_overlaps(w, r) for w in earlier.writes for r in rule.condition.reads):
-                stage = max(stage, stage_of[earlier.id] + 1)
+        for read in rule.condition.reads:
+            for prefix in _prefixes(read):
+                if prefix in written:
+                    stage = max(stage, written[prefix] + 1)
+            if read in written_below:
+                stage = max(stage, written_below[read] + 1)
         stage_of[rule.id] = stage
+        for path in rule.writes:
+            prefixes = _prefixes(path)
+            written[path] = max(written.get(path, -1), stage)
+            for prefix in prefixes[:-1]:
+                written_below[prefix] = max(written_below.get(prefix, -1), stage)
     stages: list[Stage] = []
     for s in range(max(stage_of.values(), default=-1) + 1):
         members = [r for r in ordered if stage_of[r.id] == s]
