@@ -18,6 +18,7 @@ from common.rules.options import RuleEngineOptions
 log = logging.getLogger(__name__)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _REPO_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+_HOST_SCRIPT = str(Path(__file__).resolve().parent / "host.py")
 
 
 class EngineHostError(RuntimeError):
@@ -38,8 +39,10 @@ class _HostProcess:
     def __init__(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH", "")) if p)
+        # Run by path, not as a module: importing ``common.rules`` would load the whole package
+        # (re2, yaml, ...) into every host; host.py needs only the standard library and durable.
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from common.rules.host import main; main()"],
+            [sys.executable, _HOST_SCRIPT],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -48,6 +51,8 @@ class _HostProcess:
         self.ready = False
         self.registered: set[str] = set()
         self.baseline_rss = 0
+        self.loaded = False  # True once the initial rule set is in; later registrations are counted
+        self.registrations = 0
 
     @property
     def pid(self) -> int:
@@ -103,14 +108,15 @@ class EngineHost:
     """The rulesets the engine should hold, kept in a recyclable child process.
 
     A warm spare process is started ahead of need, so replacing the host costs registering the
-    current rulesets (milliseconds) rather than starting an interpreter.
+    current rulesets (milliseconds) rather than starting an interpreter. The spare exists from the
+    start: it is a fixed cost (~13 MB), not growth.
     """
 
     def __init__(self, options: RuleEngineOptions | None = None) -> None:
         self.options = options or RuleEngineOptions.from_env()
         self._definitions: dict[str, str] = {}
         self._current = _HostProcess()
-        self._spare: _HostProcess | None = None
+        self._spare: _HostProcess | None = _HostProcess()
         self.recycles = 0
 
     # -- public ---------------------------------------------------------------------------------
@@ -160,12 +166,18 @@ class EngineHost:
     def _register(self, host: _HostProcess, definitions: list[tuple[str, str]]) -> None:
         host.call(("register", definitions), self.options.eval_timeout_seconds)
         host.registered.update(name for name, _ in definitions)
-        if not host.baseline_rss:
+        if host.loaded:
+            host.registrations += len(definitions)
+        else:
+            host.loaded = True
             host.baseline_rss = host.rss()
 
     def _grown_beyond_budget(self) -> bool:
+        host = self._current
+        if host.registrations > self.options.host_max_registrations:
+            return True
         budget = self.options.host_memory_budget_mb * 1024 * 1024
-        return self._current.rss() - self._current.baseline_rss > budget
+        return host.rss() - host.baseline_rss > budget
 
     def _fresh_host(self) -> _HostProcess:
         host = self._spare or _HostProcess()
@@ -174,9 +186,11 @@ class EngineHost:
         # The baseline is taken after loading: the live rule set is needed memory, the budget bounds
         # only what swaps leak on top of it (else a large rule set would recycle on every swap).
         host.wait_ready(self.options.eval_timeout_seconds)
-        host.baseline_rss = 0
         if definitions:
             self._register(host, definitions)
+        host.loaded = True
+        if not host.baseline_rss:
+            host.baseline_rss = host.rss()
         return host
 
     def _recycle(self) -> None:
@@ -202,4 +216,6 @@ class EngineHost:
             self._current.stop()
             self._current = self._fresh_host()
             self.recycles += 1
+            if self._spare is None:
+                self._spare = _HostProcess()
             return call(self._current)

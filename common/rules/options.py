@@ -22,8 +22,12 @@ def _number(environ: Mapping[str, str], name: str, default: float, minimum: floa
 
 @dataclass(frozen=True)
 class RuleEngineOptions:
-    # Resident-memory growth of the engine host (MB) after which it is replaced by a fresh one.
-    host_memory_budget_mb: float = 24.0
+    # New rulesets a host may register (beyond its initial load) before it is replaced by a fresh
+    # one: each costs ~0.1 MB that durable-rules never returns once the ruleset has seen events.
+    host_max_registrations: int = 150
+    # Safety net: resident-memory growth of the host (MB) past its post-load size that also
+    # triggers a replacement, whatever the cause.
+    host_memory_budget_mb: float = 48.0
     # Longest one engine call may take before the host is considered stuck and replaced.
     eval_timeout_seconds: float = 30.0
 
@@ -31,6 +35,9 @@ class RuleEngineOptions:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuleEngineOptions:
         env = os.environ if environ is None else environ
         return cls(
+            host_max_registrations=int(
+                _number(env, "LOGFLOW_RULES_HOST_MAX_REGISTRATIONS", cls.host_max_registrations, 1)
+            ),
             host_memory_budget_mb=_number(env, "LOGFLOW_RULES_HOST_MEMORY_MB", cls.host_memory_budget_mb, 1),
             eval_timeout_seconds=_number(env, "LOGFLOW_RULES_EVAL_TIMEOUT_S", cls.eval_timeout_seconds, 0.1),
         )

@@ -66,8 +66,13 @@ def test_rules_differing_only_in_a_string_predicate_are_kept_apart(engine: RuleE
     assert engine.rules["a"]["when"] != engine.rules["b"]["when"]
 
 
-def test_host_is_recycled_past_its_memory_budget_and_keeps_working() -> None:
-    with RuleEngine(RuleEngineOptions(host_memory_budget_mb=1)) as engine:
+@pytest.mark.parametrize(
+    "options",
+    [RuleEngineOptions(host_max_registrations=10), RuleEngineOptions(host_memory_budget_mb=1)],
+    ids=["registration-budget", "memory-budget"],
+)
+def test_host_is_recycled_past_its_budget_and_keeps_working(options: RuleEngineOptions) -> None:
+    with RuleEngine(options) as engine:
         first = engine.host.process_ids()[0]
         for i in range(40):  # each new ruleset that has seen events leaks ~0.1 MB inside durable-rules
             engine.upsert(rule({"field": "process.name", "op": "eq", "value": f"p{i}"}, rule_id="swap"))
