@@ -85,13 +85,19 @@ class _HostProcess:
     def rss(self) -> int:
         return _rss_bytes(self.pid)
 
+    def request_exit(self) -> None:
+        """Ask the host to exit (closing its stdin does it too) without waiting."""
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                write_frame(self.proc.stdin, ("exit",))  # type: ignore[arg-type]
+                self.proc.stdin.close()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
-            try:
-                if self.ready:
+            stdin_open = self.proc.stdin is not None and not self.proc.stdin.closed
+            if self.ready and stdin_open:
+                with contextlib.suppress(EngineHostError):
                     self.call(("exit",), timeout=2.0)
-            except EngineHostError:
-                pass
             try:
                 self.proc.wait(timeout=2.0)
             except subprocess.TimeoutExpired:
@@ -117,6 +123,7 @@ class EngineHost:
         self._definitions: dict[str, str] = {}
         self._current = _HostProcess()
         self._spare: _HostProcess | None = _HostProcess()
+        self._retiring: list[_HostProcess] = []
         self.recycles = 0
 
     # -- public ---------------------------------------------------------------------------------
@@ -156,10 +163,20 @@ class EngineHost:
         return [p.pid for p in (self._current, self._spare) if p is not None]
 
     def close(self) -> None:
-        for proc in (self._current, self._spare):
+        for proc in (self._current, self._spare, *self._retiring):
             if proc is not None:
                 proc.stop()
         self._spare = None
+        self._retiring.clear()
+
+    def _reap(self) -> None:
+        still: list[_HostProcess] = []
+        for proc in self._retiring:
+            if proc.proc.poll() is None:
+                still.append(proc)
+            else:
+                proc.stop()  # already exited: only closes its pipes
+        self._retiring = still
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -203,7 +220,10 @@ class EngineHost:
             self._current.pid,
             len(self._definitions),
         )
-        old.stop()
+        # The old host is told to exit but not waited for: a swap should not pay for its teardown.
+        old.request_exit()
+        self._retiring.append(old)
+        self._reap()
         self._spare = _HostProcess()
 
     def _with_retry(self, call: Any) -> Any:
