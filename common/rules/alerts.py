@@ -53,11 +53,13 @@ def build_alert(
 ) -> EcsRecord:
     """An ECS alert record: ``event.kind: alert``, ``rule.id``, the rendered ``message``, ``alert``."""
     extra = {"alert.count": count, "alert.window": window_seconds, "rule.id": rule_id}
-    alert: dict[str, Any] = {"severity": action["severity"], "count": count}
-    if window_seconds is not None:
-        alert["window"] = window_seconds
-    if group:
-        alert["group"] = group
+    # A stable shape for the alerts index: plain alerts have no window and an empty group.
+    alert: dict[str, Any] = {
+        "severity": action["severity"],
+        "count": count,
+        "window": window_seconds,
+        "group": dict(group or {}),
+    }
     out: EcsRecord = {
         "@timestamp": record.get("@timestamp") or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "message": render_template(action["message"], record, extra),

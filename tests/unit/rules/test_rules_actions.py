@@ -138,7 +138,7 @@ def test_plain_alert_is_a_separate_record(run: Any) -> None:
     assert alert["event"]["kind"] == "alert"
     assert alert["rule"]["id"] == "r"
     assert alert["message"] == "h1: disk full ()"
-    assert alert["alert"] == {"severity": "high", "count": 1}
+    assert alert["alert"] == {"severity": "high", "count": 1, "window": None, "group": {}}
     assert alert["@timestamp"] == "2024-01-01T00:00:00Z"
 
 
