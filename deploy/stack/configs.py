@@ -49,6 +49,10 @@ def kafka_server_properties(ports: StackPorts, data_dir: Path) -> str:
         "log.retention.hours": "72",
         "log.segment.bytes": str(256 * 1024 * 1024),
         "auto.create.topics.enable": "true",
+        # Log lines of 1 MiB and more must reach the job, which truncates and tags them; Kafka's
+        # 1 MB default would reject them at the producer instead.
+        "message.max.bytes": str(16 * 1024 * 1024),
+        "replica.fetch.max.bytes": str(16 * 1024 * 1024),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -149,6 +153,10 @@ def flink_overrides(
         "taskmanager.memory.process.size": taskmanager_process_size,
         # PyFlink's Python workers draw on managed memory; give them a generous share.
         "taskmanager.memory.managed.fraction": 0.4,
+        # Every job's Python runner and Kafka classes come from the cluster's lib (see
+        # write_flink_lib); parent-first loading keeps jobs from defining them again each time.
+        "classloader.resolve-order": "parent-first",
+        "taskmanager.memory.jvm-metaspace.size": "512m",
         "rest.address": LOOPBACK,
         "rest.bind-address": LOOPBACK,
         "rest.port": ports.flink_rest,

@@ -66,6 +66,10 @@ class StackLayout:
     def flink_conf(self) -> Path:
         return self.home / "flink" / "conf"
 
+    @property
+    def flink_lib(self) -> Path:
+        return self.home / "flink" / "lib"
+
     def conf(self, service: str) -> Path:
         """Generated configuration of a service (Flink's lives at the contracted ``flink/conf``)."""
         return self.home / "conf" / service

@@ -241,6 +241,28 @@ def pyflink_home() -> Path:
     return Path(spec.origin).parent
 
 
+def write_flink_lib(ctx: StackContext) -> Path:
+    """<LOGFLOW_HOME>/flink/lib: the wheel's lib jars plus flink-python and the Kafka connector.
+
+    With these on the cluster's own classpath (and parent-first class loading) every job uses the
+    classes loaded once at start-up. Shipped with each job instead, they were loaded again per
+    submission and a TaskManager died of Metaspace exhaustion after a handful of jobs.
+    """
+    lib_dir = ctx.layout.flink_lib
+    lib_dir.mkdir(parents=True, exist_ok=True)
+    home = pyflink_home()
+    jars = [*sorted((home / "lib").glob("*.jar")), *sorted((home / "opt").glob("flink-python*.jar"))]
+    jars.append(artifacts.ensure_connector(ctx.layout))
+    wanted = {jar.name: jar for jar in jars}
+    for link in lib_dir.iterdir():
+        if link.name not in wanted or link.resolve() != wanted[link.name].resolve():
+            link.unlink()
+    for name, jar in wanted.items():
+        if not (lib_dir / name).exists():
+            (lib_dir / name).symlink_to(jar)
+    return lib_dir
+
+
 def write_flink_conf(ctx: StackContext) -> Path:
     """Generate <LOGFLOW_HOME>/flink/conf from the wheel's conf with the stack's overrides."""
     source = pyflink_home() / "conf"
@@ -273,6 +295,7 @@ def _flink_env(ctx: StackContext, java: str) -> dict[str, str]:
     env.update(
         {
             "FLINK_CONF_DIR": str(ctx.layout.flink_conf),
+            "FLINK_LIB_DIR": str(ctx.layout.flink_lib),
             "FLINK_LOG_DIR": str(ctx.layout.logs / "flink"),
             "FLINK_PID_DIR": str(ctx.layout.run / "flink-scripts"),
             "JAVA_HOME": _java_home(java),
@@ -285,7 +308,7 @@ def _flink_env(ctx: StackContext, java: str) -> dict[str, str]:
 
 def _prepare_jobmanager(ctx: StackContext) -> Launch:
     java = artifacts.require_java()
-    artifacts.ensure_connector(ctx.layout)
+    write_flink_lib(ctx)
     write_flink_conf(ctx)
     (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
     argv = [str(pyflink_home() / "bin" / "jobmanager.sh"), "start-foreground"]
@@ -304,6 +327,7 @@ def taskmanager_id_file(layout: StackLayout) -> Path:
 
 def _prepare_taskmanager(ctx: StackContext) -> Launch:
     java = artifacts.require_java()
+    write_flink_lib(ctx)
     write_flink_conf(ctx)
     (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
     # A fresh resource id per start tells this TaskManager apart from a killed one the JobManager

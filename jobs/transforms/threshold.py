@@ -9,7 +9,7 @@ An idle counter's state is cleared by a processing-time timer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pyflink.common import Types
@@ -31,10 +31,20 @@ def threshold_candidate(hit: Any, ts_ms: int, doc_id: str) -> ThresholdCandidate
     return (hit.key, hit, ts_ms, doc_id)
 
 
+# ECS ``event.severity`` is numeric; these are the scores Elastic's own detection rules use.
+SEVERITY_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
+
+
 def alert_document(alert: dict[str, Any], alert_id: str) -> dict[str, Any]:
+    """The indexed form of an alert: ECS-typed, in the alert dataset, with a deterministic id."""
     document = dict(alert)
     event = dict(document.get("event") or {})
     event["kind"] = "alert"
+    severity = event.pop("severity", None)
+    if isinstance(severity, str) and severity.lower() in SEVERITY_SCORES:
+        event["severity"] = SEVERITY_SCORES[severity.lower()]
+    elif isinstance(severity, int) and not isinstance(severity, bool):
+        event["severity"] = severity
     # The alert keeps the source dataset under labels; event.dataset names the alert stream.
     source_dataset = event.get("dataset")
     if source_dataset and source_dataset != ALERT_DATASET:
@@ -76,7 +86,8 @@ class ThresholdAlerts(KeyedProcessFunction):
         yield self._alerts_tag, body
         yield ALERT, alert_id, index_name(self._config.index_prefix, ALERT_DATASET, ts_ms), body, None
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
         stored = self._counter.value()
         if stored and ThresholdCounter.from_state(json.loads(stored)).is_idle(timestamp / 1000):
             self._counter.clear()
+        return ()  # PyFlink iterates the result even when there is nothing to emit

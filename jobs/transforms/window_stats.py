@@ -10,6 +10,7 @@ still only increment ``late`` (HINCRBY), the one non-idempotent path, documented
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,16 @@ class WindowStatistics(KeyedProcessFunction):
         if self._redis is not None:
             self._redis.close()
 
-    def process_element(self, value: Stat, ctx: KeyedProcessFunction.Context) -> None:
+    # PyFlink iterates whatever these return, so "no output" must be an empty iterable, not None.
+    def process_element(self, value: Stat, ctx: KeyedProcessFunction.Context) -> Iterable[Any]:
+        self._count(value, ctx)
+        return ()
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
+        self._fire(timestamp, ctx)
+        return ()
+
+    def _count(self, value: Stat, ctx: KeyedProcessFunction.Context) -> None:
         start = int(ctx.get_current_key())
         end_ms = (start + self._config.window_seconds) * 1000
         timers = ctx.timer_service()
@@ -103,7 +113,7 @@ class WindowStatistics(KeyedProcessFunction):
             timers.register_processing_time_timer(state.rewrite_at)
         self._state.update(state)
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
+    def _fire(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
         state: WindowState | None = self._state.value()
         if state is None:
             return

@@ -1,0 +1,355 @@
+"""A private pipeline for end-to-end tests: its own topics, rules API, job, indices and Redis keys.
+
+Everything is named with one unique suffix, so a run never touches the stack's own `logs` topic,
+`logflow.rules`, `logs-*` indices or `logflow:stats` keys, and two runs never see each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from common.schema.stats import StatsKeys, WindowStats
+from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
+from jobs.flink_rest import FlinkRest
+from jobs.sinks.redis_stats import connect, read_windows
+
+LOGFLOW = str(Path(sys.executable).parent / "logflow")
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float, interval_s: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {last!r})")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    suffix: str
+    window_seconds: int = 10
+    env: dict[str, str] = field(default_factory=dict)
+    api_url: str = ""
+    api_token: str = ""
+    job_id: str = ""
+    produced: int = 0
+    _api_process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def logs_topic(self) -> str:
+        return f"e2e-logs-{self.suffix}"
+
+    @property
+    def rules_topic(self) -> str:
+        return f"e2e-rules-{self.suffix}"
+
+    @property
+    def alerts_topic(self) -> str:
+        return f"e2e-alerts-{self.suffix}"
+
+    @property
+    def deadletter_topic(self) -> str:
+        return f"e2e-dlq-{self.suffix}"
+
+    @property
+    def index_prefix(self) -> str:
+        return f"e2e-{self.suffix}"
+
+    @property
+    def stats_prefix(self) -> str:
+        return f"logflow:e2e:{self.suffix}"
+
+    @property
+    def job_name(self) -> str:
+        return f"logflow-e2e-{self.suffix}"
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.env = {
+            **os.environ,
+            "LOGFLOW_LOG_TOPICS": self.logs_topic,
+            "LOGFLOW_RULES_TOPIC": self.rules_topic,
+            "LOGFLOW_ALERTS_TOPIC": self.alerts_topic,
+            "LOGFLOW_DEADLETTER_TOPIC": self.deadletter_topic,
+            "LOGFLOW_INDEX_PREFIX": self.index_prefix,
+            "LOGFLOW_STATS_PREFIX": self.stats_prefix,
+            "LOGFLOW_JOB_NAME": self.job_name,
+            "LOGFLOW_CONSUMER_GROUP": f"e2e-{self.suffix}",
+            "LOGFLOW_WINDOW_SECONDS": str(self.window_seconds),
+            "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "2",
+            "LOGFLOW_IDLE_CLOSE_SECONDS": "3",
+            "LOGFLOW_CHECKPOINT_INTERVAL_MS": "2000",
+            "LOGFLOW_API_REDIS_PREFIX": f"logflow:e2e-api:{self.suffix}",
+        }
+        self._create_topics()
+        self._start_api()
+        self._submit_job()
+
+    def stop(self) -> None:
+        rest = FlinkRest(flink_rest_url())
+        try:
+            if self.job_id:
+                try:
+                    rest.cancel(self.job_id)
+                    rest.wait_terminal(self.job_id, 60)
+                except Exception as exc:  # teardown goes on; the report shows what was left
+                    print(f"e2e teardown: could not cancel {self.job_id}: {exc}", file=sys.stderr)
+        finally:
+            rest.close()
+        if self._api_process is not None and self._api_process.poll() is None:
+            os.killpg(self._api_process.pid, signal.SIGTERM)
+            try:
+                self._api_process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._api_process.pid, signal.SIGKILL)
+        self._cleanup_data()
+
+    def _create_topics(self) -> None:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        admin = AdminClient(KafkaSettings.from_env().client_config())
+        futures = admin.create_topics(
+            [
+                NewTopic(self.logs_topic, 2, 1),
+                NewTopic(self.rules_topic, 1, 1, config={"cleanup.policy": "compact"}),
+                NewTopic(self.alerts_topic, 1, 1),
+                NewTopic(self.deadletter_topic, 1, 1),
+            ]
+        )
+        for future in futures.values():
+            future.result(30)
+
+    def _start_api(self) -> None:
+        port = free_port()
+        self.api_token = secrets.token_urlsafe(24)
+        digest = hashlib.sha256(self.api_token.encode()).hexdigest()
+        self.env["LOGFLOW_API_TOKENS"] = f"e2e:admin:{digest}"
+        self.env.pop("LOGFLOW_API_TOKENS_FILE", None)
+        self.api_url = f"http://127.0.0.1:{port}"
+        log = open(REPO_ROOT / ".logflow" / "logs" / f"e2e-api-{self.suffix}.log", "wb")  # noqa: SIM115
+        self._api_process = subprocess.Popen(
+            [LOGFLOW, "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{self.api_url}/readyz", headers=self.auth, timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for("the e2e rules API to be ready", ready, 60)
+
+    def _submit_job(self) -> None:
+        result = subprocess.run(
+            [LOGFLOW, "job", "submit", "--timeout", "300"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"job submit failed:\n{result.stdout}\n{result.stderr}"
+        rest = FlinkRest(flink_rest_url())
+        try:
+            job = rest.active_job(self.job_name)
+        finally:
+            rest.close()
+        assert job is not None, "submitted job is not active"
+        self.job_id = job.job_id
+
+    def _cleanup_data(self) -> None:
+        es = self.es()
+        try:
+            es.options(ignore_status=404).indices.delete(index=f"{self.index_prefix}-*")
+            es.options(ignore_status=404).indices.delete_index_template(name=f"{self.index_prefix}-logflow")
+        finally:
+            es.close()
+        client = connect(RedisSettings.from_env())
+        try:
+            for pattern in (f"{self.stats_prefix}:*", f"logflow:e2e-api:{self.suffix}:*"):
+                keys = list(client.scan_iter(match=pattern, count=1000))
+                if keys:
+                    client.delete(*keys)
+        finally:
+            client.close()
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient(KafkaSettings.from_env().client_config())
+        admin.delete_topics([self.logs_topic, self.rules_topic, self.alerts_topic, self.deadletter_topic])
+
+    # ---- driving it ------------------------------------------------------------------------
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_token}"}
+
+    def api(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return httpx.request(
+            method,
+            f"{self.api_url}/api/v1{path}",
+            headers={**self.auth, **(headers or {})},
+            timeout=30,
+            **kwargs,
+        )
+
+    def produce(self, lines: Iterable[bytes | str]) -> list[str]:
+        """Send one message per line; returns the document id each will get, in order."""
+        from confluent_kafka import Producer
+
+        producer = Producer(
+            {
+                **KafkaSettings.from_env().client_config(),
+                "enable.idempotence": True,
+                "acks": "all",
+                "message.max.bytes": 16 * 1024 * 1024,
+            }
+        )
+        ids: list[str] = []
+        positions: dict[int, str] = {}
+
+        def delivered(err: Any, message: Any, slot: int) -> None:
+            assert err is None, f"delivery failed: {err}"
+            positions[slot] = f"{message.topic()}:{message.partition()}:{message.offset()}"
+
+        for slot, line in enumerate(lines):
+            value = line.encode() if isinstance(line, str) else line
+            while True:
+                try:
+                    producer.produce(
+                        self.logs_topic, value=value, on_delivery=lambda e, m, s=slot: delivered(e, m, s)
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            ids.append("")
+        assert producer.flush(60) == 0, "not every message was delivered"
+        self.produced += len(ids)
+        return [positions[slot] for slot in range(len(ids))]
+
+    def await_windows_settled(self, timeout_s: float = 120) -> list[WindowStats]:
+        """Wait until the windows count every message produced so far; no more, no fewer."""
+        wait_for(
+            f"window totals to reach {self.produced}",
+            lambda: self.window_total() >= self.produced,
+            timeout_s,
+            1.0,
+        )
+        time.sleep(self.window_seconds / 2)  # a rewrite in flight would show up now
+        windows = self.windows()
+        assert sum(w.total for w in windows) == self.produced
+        return windows
+
+    def documents(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The indexed documents among these ids, by id."""
+        hits = self.search({"ids": {"values": ids}}, size=max(len(ids), 1))
+        return {hit["_id"]: hit for hit in hits}
+
+    def await_documents(self, ids: list[str], timeout_s: float = 120) -> dict[str, dict[str, Any]]:
+        wait_for(f"{len(ids)} documents", lambda: len(self.documents(ids)) >= len(ids), timeout_s, 1.0)
+        return self.documents(ids)
+
+    def es(self) -> Any:
+        from elasticsearch import Elasticsearch
+
+        return Elasticsearch(**ElasticsearchSettings.from_env().client_kwargs(), request_timeout=60)
+
+    def search(self, query: dict[str, Any], size: int = 10_000, dataset: str = "*") -> list[dict[str, Any]]:
+        es = self.es()
+        try:
+            es.options(ignore_status=404).indices.refresh(index=f"{self.index_prefix}-*")
+            result = es.options(ignore_status=404).search(
+                index=f"{self.index_prefix}-{dataset}", query=query, size=size, sort=["_doc"]
+            )
+        finally:
+            es.close()
+        return list(result.get("hits", {}).get("hits", []))
+
+    def count(self, query: dict[str, Any] | None = None, dataset: str = "*") -> int:
+        es = self.es()
+        try:
+            es.options(ignore_status=404).indices.refresh(index=f"{self.index_prefix}-*")
+            result = es.options(ignore_status=404).count(
+                index=f"{self.index_prefix}-{dataset}", query=query or {"match_all": {}}
+            )
+        finally:
+            es.close()
+        return int(result.get("count", 0))
+
+    def windows(self, since_epoch: int = 0) -> list[WindowStats]:
+        client = connect(RedisSettings.from_env())
+        try:
+            return read_windows(client, StatsKeys(self.stats_prefix, self.window_seconds), since_epoch)
+        finally:
+            client.close()
+
+    def window_total(self) -> int:
+        return sum(w.total for w in self.windows())
+
+    def consume(self, topic: str, expected: int, timeout_s: float = 60) -> list[dict[str, Any]]:
+        from confluent_kafka import Consumer
+
+        consumer = Consumer(
+            {
+                **KafkaSettings.from_env().client_config(),
+                "group.id": f"e2e-reader-{self.suffix}-{time.monotonic_ns()}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+        consumer.subscribe([topic])
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while len(messages) < expected and time.monotonic() < deadline:
+                message = consumer.poll(0.5)
+                if message is None or message.error():
+                    continue
+                messages.append(json.loads(message.value()))
+        finally:
+            consumer.close()
+        return messages
+
+    def job_state(self) -> str:
+        rest = FlinkRest(flink_rest_url())
+        try:
+            return str(rest.job_details(self.job_id).get("state"))
+        finally:
+            rest.close()
+
+    def wait_job_running(self, timeout_s: float = 180) -> None:
+        rest = FlinkRest(flink_rest_url())
+        try:
+            wait_for(
+                "the job's tasks to be RUNNING", lambda: rest.all_tasks_running(self.job_id), timeout_s, 1.0
+            )
+        finally:
+            rest.close()
