@@ -1,0 +1,257 @@
+"""End-to-end pipeline benchmark on the local stack (Kafka -> Flink job -> Elasticsearch + Redis).
+
+    .venv/bin/python bench/bench_pipeline.py --events 30000 --runs 3 --rules 100
+
+Runs a private pipeline (its own topics, rules API, job at parallelism 2, indices and Redis keys;
+see tests/e2e/e2e_harness.py) with ``--rules`` realistic rules (bench_rules.make_rules), then:
+
+- throughput: per run, ``--events`` lines are produced to the logs topic and timed until all of
+  them are accounted for in Elasticsearch (indexed) — events/s end to end, sustained over a backlog;
+- the Elasticsearch ingest ceiling in the same run: the very documents the pipeline wrote, read
+  back and bulk-indexed with the Python client's ``parallel_bulk`` into fresh indices with the same
+  template; the ratio pipeline/ceiling is reported;
+- hot-reload latency: a probe line every 20 ms while a rule is updated through the API; latency is
+  the first probe whose ``event.ingested`` (stamped when the job parsed it) shows the new tag, minus
+  the time the API answered 2xx;
+- checkpoint duration (Flink's checkpoint history) and end-to-end latency (Kafka append ->
+  searchable) of single probes.
+
+Prints JSON with medians. Needs `logflow stack up` and two free task slots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "e2e"))  # the private-pipeline harness the e2e tests use
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_rules import LOGHUB, corpus_words, make_rules  # noqa: E402
+from e2e_harness import Pipeline, wait_for  # noqa: E402
+
+from jobs.flink_rest import FlinkRest  # noqa: E402
+
+SAMPLES = REPO / "deploy" / "samples" / "mixed.log"
+
+
+def source_lines() -> list[bytes]:
+    paths = sorted(LOGHUB.glob("*_2k.log")) or [SAMPLES]
+    lines: list[bytes] = []
+    for path in paths:
+        lines.extend(line for line in path.read_bytes().split(b"\n") if line.strip())
+    return lines
+
+
+def workload(lines: list[bytes], count: int, run: int) -> list[bytes]:
+    # A run tag keeps every message distinct across runs (no two runs index the same text).
+    return [lines[i % len(lines)] + f" r{run}n{i}".encode() for i in range(count)]
+
+
+def measure_throughput(pipeline: Pipeline, events: list[bytes]) -> float:
+    before = pipeline.count()
+    started = time.perf_counter()
+    pipeline.produce(events)
+    dropped_before = sum(w.dropped for w in pipeline.windows())
+
+    def done() -> bool:
+        dropped = sum(w.dropped for w in pipeline.windows()) - dropped_before
+        return pipeline.count() - before + dropped >= len(events)
+
+    wait_for("the backlog to be indexed", done, 1800, 0.5)
+    return len(events) / (time.perf_counter() - started)
+
+
+def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    from elasticsearch.helpers import scan
+
+    es = pipeline.es()
+    try:
+        docs = []
+        for hit in scan(
+            es, index=f"{pipeline.index_prefix}-*", query={"query": {"match_all": {}}}, size=2000
+        ):
+            docs.append((hit["_index"], hit["_source"]))
+            if len(docs) >= limit:
+                break
+        return docs
+    finally:
+        es.close()
+
+
+def measure_ceiling(pipeline: Pipeline, docs: list[tuple[str, dict[str, Any]]], run: int) -> float:
+    from elasticsearch.helpers import parallel_bulk
+
+    es = pipeline.es()
+    prefix = pipeline.index_prefix
+    actions = (
+        {
+            "_index": index.replace(f"{prefix}-", f"{prefix}-ceiling{run}-", 1),
+            "_id": str(i),
+            "_source": source,
+        }
+        for i, (index, source) in enumerate(docs)
+    )
+    started = time.perf_counter()
+    try:
+        for ok, item in parallel_bulk(es, actions, thread_count=2, chunk_size=1000, raise_on_error=False):
+            if not ok:
+                raise RuntimeError(f"ceiling bulk failed: {item}")
+        return len(docs) / (time.perf_counter() - started)
+    finally:
+        es.options(ignore_status=404).indices.delete(index=f"{prefix}-ceiling{run}-*")
+        es.close()
+
+
+def measure_hot_reload(pipeline: Pipeline, rule_id: str, rounds: int) -> list[float]:
+    marker = f"reload{uuid.uuid4().hex[:8]}"
+    rule = {
+        "id": rule_id,
+        "enabled": True,
+        "priority": 1000,
+        "when": {"field": "message", "op": "contains", "value": marker},
+        "then": [{"action": "tag", "value": "v0"}],
+    }
+    response = pipeline.api("POST", "/rules", json=rule)
+    response.raise_for_status()
+    etag = response.headers["ETag"]
+    stop = threading.Event()
+
+    def probes() -> None:
+        n = 0
+        while not stop.is_set():
+            pipeline.produce([f"Nov 22 10:00:00 bench probe[1]: {marker} {n}"])
+            n += 1
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=probes, daemon=True)
+    thread.start()
+    latencies: list[float] = []
+    try:
+        time.sleep(3)
+        for version in range(1, rounds + 1):
+            tag = f"v{version}"
+            rule["then"] = [{"action": "tag", "value": tag}]
+            response = pipeline.api("PUT", f"/rules/{rule_id}", json=rule, headers={"If-Match": etag})
+            response.raise_for_status()
+            answered = time.time()
+            etag = response.headers["ETag"]
+            query = {"bool": {"filter": [{"term": {"tags": tag}}, {"match_phrase": {"message": marker}}]}}
+            hits = wait_for(f"probes tagged {tag}", lambda q=query: pipeline.search(q, size=50), 60, 0.2)
+            first = min(_epoch(h["_source"]["event"]["ingested"]) for h in hits)
+            latencies.append(first - answered)
+            time.sleep(1)
+    finally:
+        stop.set()
+        thread.join(5)
+    return latencies
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def measure_e2e_latency(pipeline: Pipeline, probes: int) -> list[float]:
+    latencies = []
+    for n in range(probes):
+        marker = f"lat{uuid.uuid4().hex[:10]}"
+        started = time.perf_counter()
+        ids = pipeline.produce([f"Nov 22 10:00:00 bench latency[1]: {marker} {n}"])
+        appended = time.perf_counter()
+        wait_for("a latency probe", lambda i=ids: pipeline.documents(i), 60, 0.05)
+        latencies.append(time.perf_counter() - appended + (appended - started) / 2)
+    return latencies
+
+
+def checkpoint_durations(pipeline: Pipeline) -> list[float]:
+    rest = FlinkRest(pipeline_rest())
+    try:
+        history = rest._request("GET", f"/jobs/{pipeline.job_id}/checkpoints").get("history", [])
+    finally:
+        rest.close()
+    return [c["end_to_end_duration"] / 1000 for c in history if c.get("status") == "COMPLETED"]
+
+
+def pipeline_rest() -> str:
+    from common.settings import flink_rest_url
+
+    return flink_rest_url()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rules", type=int, default=100)
+    parser.add_argument("--reloads", type=int, default=10)
+    parser.add_argument("--latency-probes", type=int, default=20)
+    args = parser.parse_args()
+
+    lines = source_lines()
+    pipeline = Pipeline(suffix=f"bench{uuid.uuid4().hex[:8]}", window_seconds=60)
+    pipeline.start()
+    try:
+        rules = make_rules(args.rules, corpus_words(lines[:5000]), seed=7)
+        for rule in rules:
+            pipeline.api("POST", "/rules", json=rule).raise_for_status()
+        time.sleep(5)  # let the job pick up the rule set before the clock starts
+        throughput, ceiling = [], []
+        for run in range(args.runs):
+            throughput.append(measure_throughput(pipeline, workload(lines, args.events, run)))
+            docs = export_documents(pipeline, args.events)
+            ceiling.append(measure_ceiling(pipeline, docs, run))
+            print(f"run {run}: pipeline {throughput[-1]:.0f}/s, ceiling {ceiling[-1]:.0f}/s", file=sys.stderr)
+        reloads = measure_hot_reload(pipeline, "bench-hot-reload", args.reloads)
+        latency = measure_e2e_latency(pipeline, args.latency_probes)
+        checkpoints = checkpoint_durations(pipeline)
+    finally:
+        pipeline.stop()
+    ratios = [p / c for p, c in zip(throughput, ceiling, strict=True)]
+    print(
+        json.dumps(
+            {
+                "events_per_run": args.events,
+                "active_rules": args.rules,
+                "parallelism": 2,
+                "pipeline_events_per_s": [round(v) for v in throughput],
+                "pipeline_events_per_s_median": round(statistics.median(throughput)),
+                "es_ceiling_docs_per_s": [round(v) for v in ceiling],
+                "es_ceiling_docs_per_s_median": round(statistics.median(ceiling)),
+                "pipeline_over_ceiling_median": round(statistics.median(ratios), 3),
+                "hot_reload_s": {
+                    "p50": round(percentile(reloads, 0.5), 3),
+                    "p99": round(percentile(reloads, 0.99), 3),
+                },
+                "e2e_latency_s": {
+                    "p50": round(percentile(latency, 0.5), 3),
+                    "p99": round(percentile(latency, 0.99), 3),
+                },
+                "checkpoint_duration_s": {
+                    "median": round(statistics.median(checkpoints), 3) if checkpoints else None,
+                    "max": round(max(checkpoints), 3) if checkpoints else None,
+                    "count": len(checkpoints),
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
