@@ -5,6 +5,7 @@ The rules API's test endpoint calls ``dry_run`` too, so both show exactly what t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
@@ -51,7 +52,9 @@ def dry_run(
     # Imported late: the parser is a separate area, and validation or the engine do not need it.
     parse_message = importlib.import_module("common.parsing").parse_message
 
-    with RuleEngine(options) as engine:
+    # A dry run is short-lived and never recycles its host: no warm spare process.
+    base = options or RuleEngineOptions.from_env()
+    with RuleEngine(dataclasses.replace(base, warm_spare=False)) as engine:
         engine.replace_all(rules)
         iterator = iter(lines)
         while batch := list(islice(iterator, BATCH_SIZE)):

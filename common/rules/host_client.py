@@ -122,7 +122,7 @@ class EngineHost:
         self.options = options or RuleEngineOptions.from_env()
         self._definitions: dict[str, str] = {}
         self._current = _HostProcess()
-        self._spare: _HostProcess | None = _HostProcess()
+        self._spare: _HostProcess | None = _HostProcess() if self.options.warm_spare else None
         self._retiring: list[_HostProcess] = []
         self.recycles = 0
 
@@ -224,7 +224,8 @@ class EngineHost:
         old.request_exit()
         self._retiring.append(old)
         self._reap()
-        self._spare = _HostProcess()
+        if self.options.warm_spare:
+            self._spare = _HostProcess()
 
     def _with_retry(self, call: Any) -> Any:
         try:
@@ -236,6 +237,6 @@ class EngineHost:
             self._current.stop()
             self._current = self._fresh_host()
             self.recycles += 1
-            if self._spare is None:
+            if self._spare is None and self.options.warm_spare:
                 self._spare = _HostProcess()
             return call(self._current)

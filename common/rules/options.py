@@ -30,6 +30,9 @@ class RuleEngineOptions:
     host_memory_budget_mb: float = 48.0
     # Longest one engine call may take before the host is considered stuck and replaced.
     eval_timeout_seconds: float = 30.0
+    # Keep a started spare host ready so that recycling never waits for an interpreter to start.
+    # Short-lived engines (the dry run) turn it off: they never recycle.
+    warm_spare: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuleEngineOptions:

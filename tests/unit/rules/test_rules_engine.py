@@ -68,8 +68,12 @@ def test_rules_differing_only_in_a_string_predicate_are_kept_apart(engine: RuleE
 
 @pytest.mark.parametrize(
     "options",
-    [RuleEngineOptions(host_max_registrations=10), RuleEngineOptions(host_memory_budget_mb=1)],
-    ids=["registration-budget", "memory-budget"],
+    [
+        RuleEngineOptions(host_max_registrations=10),
+        RuleEngineOptions(host_memory_budget_mb=1),
+        RuleEngineOptions(host_max_registrations=10, warm_spare=False),
+    ],
+    ids=["registration-budget", "memory-budget", "no-spare"],
 )
 def test_host_is_recycled_past_its_budget_and_keeps_working(options: RuleEngineOptions) -> None:
     with RuleEngine(options) as engine:
@@ -79,6 +83,7 @@ def test_host_is_recycled_past_its_budget_and_keeps_working(options: RuleEngineO
             assert engine.apply_batch([{"process": {"name": f"p{i}"}}])[0].hits == ["swap"]
         assert engine.host.recycles >= 1
         assert first not in engine.host.process_ids()
+        assert len(engine.host.process_ids()) == (2 if options.warm_spare else 1)
         engine.upsert(rule(SSHD, rule_id="swap"))
         assert engine.apply_batch([dict(RECORD)])[0].hits == ["swap"]
 
