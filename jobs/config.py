@@ -47,7 +47,7 @@ class JobConfig:
     es_bulk_docs: int = 1000
     es_bulk_linger_ms: int = 20
     es_request_timeout_s: int = 30
-    bundle_size: int = 1000
+    bundle_size: int = 5000
     bundle_time_ms: int = 100
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)

@@ -2,8 +2,10 @@
 
 Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
 
-- ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids)`` — one per consumed event,
-  counted by the window statistics; ``outcome`` is one of ``OUTCOMES``.
+- ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids, count)`` — ``count`` consumed
+  events with these dimensions, for the window statistics; ``outcome`` is one of ``OUTCOMES``. The
+  Elasticsearch writer sums its stats per window before emitting them (``StatBatch``), so the
+  statistics branch handles a few tuples per bundle instead of one per event.
 - ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
   ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
   ``body_json`` to the dead-letter topic; count ``stat``).
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-Stat = tuple[int, str, str, str, str, tuple[str, ...]]
+Stat = tuple[int, str, str, str, str, tuple[str, ...], int]
 WriteRequest = tuple[str, str, str, str, Stat | None]
 
 INDEXED = "indexed"
@@ -53,7 +56,9 @@ def to_json(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=True, default=str)
 
 
-def stat_for(record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list[str]) -> Stat:
+def stat_for(
+    record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list[str], count: int = 1
+) -> Stat:
     event = record.get("event")
     dataset = event.get("dataset") if isinstance(event, dict) else None
     host = record.get("host")
@@ -67,7 +72,28 @@ def stat_for(record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list
         str(host_name or "-"),
         str(level or "-"),
         tuple(hits),
+        count,
     )
+
+
+class StatBatch:
+    """Sums stats with the same window and dimensions; ``drain`` hands the sums out once."""
+
+    def __init__(self, window_seconds: int) -> None:
+        self._window_ms = window_seconds * 1000
+        self._counts: Counter[tuple[Any, ...]] = Counter()
+
+    def add(self, stat: Stat) -> None:
+        window_ts = stat[0] - stat[0] % self._window_ms
+        self._counts[(window_ts, *stat[1:6])] += stat[6]
+
+    def drain(self) -> list[Stat]:
+        drained: list[Stat] = [(*key, count) for key, count in self._counts.items()]
+        self._counts.clear()
+        return drained
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
 
 def dead_letter(

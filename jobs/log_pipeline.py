@@ -155,7 +155,10 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
         AsyncDataStream.unordered_wait(
             processed.union(threshold_alerts),
             ElasticsearchWriter(config),
-            Time.minutes(10),
+            # No operator timeout: PyFlink arms one threading.Timer (a new OS thread) per element
+            # for it, which capped the writer at a few hundred documents per second. The writer
+            # bounds each request itself and retries until Elasticsearch takes the document.
+            Time.milliseconds(0),
             capacity=max(config.es_bulk_docs * 2, 100),
             output_type=pickled,
         )

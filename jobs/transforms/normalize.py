@@ -110,7 +110,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 offset=offset,
                 kafka_ts_ms=ts_ms,
             )
-            stat = (ts_ms, DEAD_LETTERED, "unknown", "-", "-", ())
+            stat = (ts_ms, DEAD_LETTERED, "unknown", "-", "-", (), 1)
             yield DEADLETTER, document_id(topic, partition, offset), "", letter, stat
 
     def _process(

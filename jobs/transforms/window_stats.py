@@ -28,19 +28,19 @@ REWRITE_DELAY_MS = 1000
 
 
 def count_into(stats: WindowStats, stat: Stat) -> None:
-    _, outcome, dataset, host, level, rules = stat
-    stats.total += 1
+    _, outcome, dataset, host, level, rules, count = stat
+    stats.total += count
     if outcome == INDEXED:
-        stats.indexed += 1
+        stats.indexed += count
     elif outcome == DROPPED:
-        stats.dropped += 1
+        stats.dropped += count
     elif outcome == DEAD_LETTERED:
-        stats.dead_lettered += 1
-    stats.by_dataset[dataset] += 1
-    stats.by_host[host] += 1
-    stats.by_level[level] += 1
+        stats.dead_lettered += count
+    stats.by_dataset[dataset] += count
+    stats.by_host[host] += count
+    stats.by_level[level] += count
     for rule_id in rules:
-        stats.by_rule[rule_id] += 1
+        stats.by_rule[rule_id] += count
 
 
 @dataclass
@@ -93,7 +93,7 @@ class WindowStatistics(KeyedProcessFunction):
         if state is None:
             if late:
                 # Its state was retired (or it never had any): all that is left is to count it.
-                add_late(self._redis, self._keys, start, 1, self._config.stats_ttl_seconds)
+                add_late(self._redis, self._keys, start, value[6], self._config.stats_ttl_seconds)
                 return
             state = WindowState(WindowStats(start=start, end=start + self._config.window_seconds))
             timers.register_event_time_timer(end_ms - 1)
@@ -104,7 +104,7 @@ class WindowStatistics(KeyedProcessFunction):
             state.fallback_at = now + wait_ms
             timers.register_processing_time_timer(state.fallback_at)
         if late:
-            state.stats.late += 1
+            state.stats.late += value[6]
         else:
             count_into(state.stats, value)
         if state.written and not state.dirty:

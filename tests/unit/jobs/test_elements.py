@@ -1,4 +1,4 @@
-from jobs.elements import DEAD_LETTERED, INDEXED, dead_letter, document_id, index_name, stat_for
+from jobs.elements import DEAD_LETTERED, INDEXED, StatBatch, dead_letter, document_id, index_name, stat_for
 
 
 def test_document_id_is_deterministic_per_kafka_position() -> None:
@@ -22,8 +22,23 @@ def test_index_name_sanitises_routed_datasets() -> None:
 
 def test_stat_for_reads_dimensions_with_placeholders_for_missing() -> None:
     record = {"event": {"dataset": "syslog"}, "host": {"name": "web-1"}, "log": {"level": "error"}}
-    assert stat_for(record, 5, INDEXED, ["r1"]) == (5, INDEXED, "syslog", "web-1", "error", ("r1",))
-    assert stat_for({}, 5, DEAD_LETTERED, []) == (5, DEAD_LETTERED, "unknown", "-", "-", ())
+    assert stat_for(record, 5, INDEXED, ["r1"]) == (5, INDEXED, "syslog", "web-1", "error", ("r1",), 1)
+    assert stat_for({}, 5, DEAD_LETTERED, []) == (5, DEAD_LETTERED, "unknown", "-", "-", (), 1)
+
+
+def test_stat_batch_sums_per_window_and_dimensions_and_drains_once() -> None:
+    batch = StatBatch(window_seconds=60)
+    batch.add((61_000, INDEXED, "syslog", "h", "info", ("r",), 1))
+    batch.add((119_999, INDEXED, "syslog", "h", "info", ("r",), 2))  # same window, same dimensions
+    batch.add((120_000, INDEXED, "syslog", "h", "info", ("r",), 1))  # next window
+    batch.add((61_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1))
+    assert len(batch) == 3
+    assert sorted(batch.drain()) == [
+        (60_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1),
+        (60_000, INDEXED, "syslog", "h", "info", ("r",), 3),
+        (120_000, INDEXED, "syslog", "h", "info", ("r",), 1),
+    ]
+    assert batch.drain() == []
 
 
 def test_dead_letter_names_reason_and_source() -> None:
