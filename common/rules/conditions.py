@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,32 @@ def _kind(value: Any) -> str:
     return "s"
 
 
+def durable_number(value: float | int) -> float | int:
+    """A number as durable-rules' JSON parser can read it.
+
+    It refuses exponent notation without a fraction ("1e+20", "1e-05", which is how Python writes
+    such floats) and reads integers as 64-bit. Integers outside that range become floats; integral
+    floats inside it become exact ints; other exponent-only floats move one ulp towards zero, which
+    gives a mantissa with a fraction. The map is monotonic and applied to rule constants and record
+    values alike, so comparisons keep their outcome (up to one ulp).
+    """
+    if type(value) is int:
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value
+        value = float(value)  # callers keep integers beyond a double's range out
+    if type(value) is float:
+        text = repr(value)
+        if "e" in text and "." not in text.partition("e")[0]:
+            if value.is_integer() and _INT64_MIN <= value <= _INT64_MAX:
+                return int(value)
+            return math.nextafter(value, 0.0)
+    return value
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_DOUBLE_MAX = 1.7976931348623157e308
+
+
 def as_number(value: Any) -> float | int | None:
     if isinstance(value, bool):
         return None
@@ -143,10 +170,11 @@ class _Builder:
             return {"$ex" if present else "$nex": {f"x{k}": 1}}
         if op in ("gt", "gte", "lt", "lte"):
             key = f"n{k}"
+            number = durable_number(value)
             if not negate:
-                return {f"${op}": {key: value}}
+                return {f"${op}": {key: number}}
             flipped = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}[op]
-            return {"$or": [{"$nex": {key: 1}}, {f"${flipped}": {key: value}}]}
+            return {"$or": [{"$nex": {key: 1}}, {f"${flipped}": {key: number}}]}
         if op == "in":
             values = list(value)
             parts = [self.leaf({"field": path, "op": "eq", "value": v}, negate) for v in values]
@@ -155,6 +183,8 @@ class _Builder:
             return self.leaf({"field": path, "op": "eq", "value": value}, not negate)
         # eq
         key = f"f{k}_{_kind(value)}"
+        if key.endswith("_n"):
+            value = durable_number(value)
         if not negate:
             return {key: value}
         return {"$or": [{"$nex": {key: 1}}, {"$neq": {key: value}}]}
@@ -300,9 +330,10 @@ class CompiledCondition:
                 fact[str_key] = value
                 number = as_number(value)
                 if number is not None:
-                    fact[number_key] = number
+                    fact[number_key] = durable_number(number)
             elif kind is int or kind is float:
-                if value == value:
+                if value == value and -_DOUBLE_MAX <= value <= _DOUBLE_MAX:
+                    value = durable_number(value)
                     fact[num_key] = value
                     fact[number_key] = value
             elif kind is bool:
@@ -325,7 +356,8 @@ def compile_condition(when: Mapping[str, Any]) -> CompiledCondition:
     # The marker keeps a purely negative pattern ($nex) from matching durable-rules' own state object.
     expression = _join("$and", [{"_lf": 1}, builder.expr(when)])
     definition = {"r": {"all": [{"m": expression}]}}
-    definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    # ASCII JSON: durable-rules' C parser rejects raw lone surrogates but handles \u escapes.
+    definition_json = json.dumps(definition, sort_keys=True, ensure_ascii=True)
     # The name must capture everything that decides a match, including what the p<k> keys stand for
     # (computed in Python, absent from the definition): same name <=> same condition.
     semantics = json.dumps(

@@ -18,7 +18,7 @@ from typing import Any
 from common.rules.alerts import build_alert, event_time
 from common.rules.compiled import CompiledRule, Plan, Stage, build_plan, compile_rule, rule_digest
 from common.rules.conditions import field_getter
-from common.rules.host_client import EngineHost
+from common.rules.host_client import EngineHost, RulesetRefused
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
 from common.rules.validate import RuleError, RuleValidationError, validate_rule, validate_ruleset
@@ -121,9 +121,14 @@ class RuleEngine:
         errors = validate_ruleset(list(rules))
         if errors:
             raise RuleValidationError(errors)
-        self._activate({r["id"]: json.loads(rule_digest(r)) for r in rules})
+        index = {r["id"]: i for i, r in enumerate(rules)}
+        self._activate(
+            {r["id"]: json.loads(rule_digest(r)) for r in rules}, lambda rule_id: f"$[{index[rule_id]}]"
+        )
 
-    def _activate(self, rules: dict[str, dict[str, Any]]) -> None:
+    def _activate(
+        self, rules: dict[str, dict[str, Any]], path_of: Callable[[str], str] = lambda _: "$"
+    ) -> None:
         # Build everything first; only the final assignments change what apply_batch sees, so a
         # failure anywhere leaves the previous rule set active.
         compiled: dict[str, CompiledRule] = {}
@@ -137,7 +142,19 @@ class RuleEngine:
             )
         plan = build_plan(compiled.values())
         wanted = plan.ruleset_definitions
-        self._host.ensure(wanted)
+        try:
+            self._host.ensure(wanted)
+        except RulesetRefused as refused:
+            raise RuleValidationError(
+                [
+                    RuleError(
+                        f"{path_of(rule.id)}.when", f"durable-rules cannot compile this condition: {why}"
+                    )
+                    for rule in plan.ordered
+                    for name, why in refused.reasons.items()
+                    if rule.condition.ruleset_name == name
+                ]
+            ) from None
         stale = set(self._plan.ruleset_definitions) - set(wanted)
         self._rules, self._compiled, self._plan = rules, compiled, plan
         if stale:
@@ -199,7 +216,8 @@ class RuleEngine:
         if not facts:
             return {}
         names = list(facts)
-        answers = self._host.evaluate([(n, json.dumps(facts[n], ensure_ascii=False)) for n in names])
+        # ASCII JSON, as for the definitions: any string a record holds reaches the engine intact.
+        answers = self._host.evaluate([(n, json.dumps(facts[n], ensure_ascii=True)) for n in names])
         hits: dict[str, set[int]] = {n: set(a) for n, a in zip(names, answers, strict=True)}
         matched: dict[int, list[CompiledRule]] = {}
         for i, rules in posted.items():

@@ -9,7 +9,7 @@ Protocol on stdin/stdout: frames of a 4-byte big-endian length and a pickled tup
 Requests: ``("register", [(name, definition_json), ...])``, ``("delete", [name, ...])``,
 ``("eval", [(name, facts_json), ...])``, ``("ping",)``, ``("exit",)``.
 Replies: ``("ok", payload)`` or ``("error", message)``. ``eval`` answers with, per request, the
-sorted ``_i`` values of the facts that matched.
+sorted ``_i`` values of the facts that matched; ``register`` with the rulesets it refused.
 """
 
 from __future__ import annotations
@@ -48,13 +48,16 @@ class _Engine:
         self._d = durable_rules_engine
         self._handles: dict[str, int] = {}
 
-    def register(self, definitions: list[tuple[str, str]]) -> int:
-        added = 0
+    def register(self, definitions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Create the missing rulesets; returns (name, reason) for each one durable-rules refused."""
+        refused: list[tuple[str, str]] = []
         for name, definition_json in definitions:
             if name not in self._handles:
-                self._handles[name] = self._d.create_ruleset(name, definition_json)
-                added += 1
-        return added
+                try:
+                    self._handles[name] = self._d.create_ruleset(name, definition_json)
+                except Exception as exc:  # a refused definition is an answer, not a host failure
+                    refused.append((name, f"{type(exc).__name__}: {exc}"))
+        return refused
 
     def delete(self, names: list[str]) -> None:
         for name in names:

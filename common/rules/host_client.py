@@ -25,6 +25,14 @@ class EngineHostError(RuntimeError):
     pass
 
 
+class RulesetRefused(ValueError):
+    """durable-rules refused to create some rulesets: ``reasons`` maps ruleset name to why."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(f"{name}: {why}" for name, why in reasons.items()))
+
+
 def _rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as statm:
@@ -76,7 +84,7 @@ class _HostProcess:
         try:
             write_frame(self.proc.stdin, request)  # type: ignore[arg-type]
             status, payload = self._read(timeout)
-        except (BrokenPipeError, EOFError, OSError) as exc:
+        except (BrokenPipeError, EOFError, OSError, ValueError) as exc:  # ValueError: pipe closed
             raise EngineHostError(f"engine host {self.pid} died: {exc}") from exc
         if status != "ok":
             raise EngineHostError(str(payload))
@@ -131,9 +139,10 @@ class EngineHost:
     def ensure(self, definitions: Mapping[str, str]) -> None:
         """Make the host hold at least these rulesets (registering only the missing ones)."""
         missing = [(name, d) for name, d in definitions.items() if name not in self._current.registered]
-        self._definitions.update(definitions)
         if missing:
             self._with_retry(lambda host: self._register(host, missing))
+        # Only what the host accepted becomes part of the set a fresh host is loaded with.
+        self._definitions.update(definitions)
         if self._grown_beyond_budget():
             self._recycle()
 
@@ -181,13 +190,15 @@ class EngineHost:
     # -- internals ------------------------------------------------------------------------------
 
     def _register(self, host: _HostProcess, definitions: list[tuple[str, str]]) -> None:
-        host.call(("register", definitions), self.options.eval_timeout_seconds)
-        host.registered.update(name for name, _ in definitions)
+        refused = dict(host.call(("register", definitions), self.options.eval_timeout_seconds))
+        host.registered.update(name for name, _ in definitions if name not in refused)
         if host.loaded:
             host.registrations += len(definitions)
         else:
             host.loaded = True
             host.baseline_rss = host.rss()
+        if refused:
+            raise RulesetRefused(refused)
 
     def _grown_beyond_budget(self) -> bool:
         host = self._current
@@ -233,9 +244,15 @@ class EngineHost:
         except EngineHostError as first:
             # A dead or stuck host is replaced once, with every ruleset re-registered.
             log.warning("durable-rules host failed (%s); replacing it", first)
-            self._current.proc.kill()
-            self._current.stop()
-            self._current = self._fresh_host()
+            failed = self._current
+            failed.proc.kill()
+            failed.stop()
+            try:
+                self._current = self._fresh_host()
+            except Exception:
+                # Never leave the stopped host in place: the next call gets a clean (empty) one.
+                self._current = _HostProcess()
+                raise
             self.recycles += 1
             if self._spare is None and self.options.warm_spare:
                 self._spare = _HostProcess()

@@ -105,10 +105,14 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
+_DOUBLE_MAX = 1.7976931348623157e308
+
+
 def _is_scalar(value: object) -> bool:
-    return isinstance(value, str | int | float | bool) and not (
-        isinstance(value, float) and value != value  # NaN never equals anything
-    )
+    if isinstance(value, bool | str):
+        return True
+    # Numbers must be finite doubles (no NaN, no infinity, no integer beyond a double's range).
+    return isinstance(value, int | float) and -_DOUBLE_MAX <= value <= _DOUBLE_MAX
 
 
 class _Checker:
@@ -227,8 +231,8 @@ class _Checker:
             return
         value = cond["value"]
         if op in NUMERIC_OPERATORS:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-                self.error(vpath, f"operator {op!r} compares numbers; got {_type_name(value)}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not _is_scalar(value):
+                self.error(vpath, f"operator {op!r} compares finite numbers; got {_type_name(value)}")
         elif op in STRING_OPERATORS:
             if op == "contains" and _is_scalar(value) and not isinstance(value, str):
                 return  # a number or boolean is a valid element to look for in an array field

@@ -128,3 +128,23 @@ def test_load_rules_file_json_yaml_and_wrappers(tmp_path: Path) -> None:
     assert [r["id"] for r in load_rules_file(many)] == ["a"]  # type: ignore[index]
     with pytest.raises(ValueError, match=r"\.json, \.yaml or \.yml"):
         load_rules_file(tmp_path / "rules.txt")
+
+
+def test_a_condition_durable_rules_refuses_is_a_validation_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with RuleEngine() as engine:
+        engine.replace_all([rule(SSHD, rule_id="a")])
+        host = engine.host._current
+        real_call = host.call
+
+        def refusing_call(request: tuple[Any, ...], timeout: float) -> Any:
+            if request[0] == "register":
+                return [(name, "error code: 204") for name, _ in request[1]]
+            return real_call(request, timeout)
+
+        monkeypatch.setattr(host, "call", refusing_call)
+        with pytest.raises(RuleValidationError) as caught:
+            engine.replace_all([rule(SSHD, rule_id="a"), rule({"field": "x", "op": "exists"}, rule_id="b")])
+        [error] = caught.value.errors
+        assert error.path == "$[1].when" and "error code: 204" in error.message
+        assert engine.host._current is host  # a refusal is an answer, not a reason to replace the host
+        assert engine.apply_batch([dict(RECORD)])[0].hits == ["a"]

@@ -15,6 +15,8 @@ RECORD: dict[str, Any] = {
     "tags": ["auth", "ssh"],
     "flag": True,
     "empty": None,
+    "big": 1e20,  # Python writes these as "1e+20"/"1e-05", which durable-rules cannot parse
+    "tiny": 1e-05,
 }
 
 CASES: list[tuple[dict[str, Any], bool]] = [
@@ -54,6 +56,12 @@ CASES: list[tuple[dict[str, Any], bool]] = [
     ({"field": "http.status", "op": "gte", "value": 500}, True),  # numeric strings compare as numbers
     ({"field": "message", "op": "gt", "value": 1}, False),
     ({"field": "missing", "op": "lt", "value": 1}, False),
+    ({"field": "big", "op": "eq", "value": 1e20}, True),
+    ({"field": "big", "op": "gt", "value": 1e19}, True),
+    ({"field": "big", "op": "lt", "value": 1e20}, False),
+    ({"field": "tiny", "op": "eq", "value": 1e-05}, True),
+    ({"field": "tiny", "op": "gte", "value": 1e-05}, True),
+    ({"field": "tiny", "op": "lt", "value": 1e-06}, False),
 ]
 
 
