@@ -33,6 +33,34 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    """An integer setting; a malformed or too-small value is a ``ValueError`` naming the variable."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    """A numeric setting; a malformed or too-small value is a ``ValueError`` naming the variable."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def logflow_home(environ: Mapping[str, str] | None = None) -> Path:
     """Where the local stack keeps downloads, data, logs, pid files and generated tokens."""
     env = os.environ if environ is None else environ

@@ -10,22 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from common.settings import ElasticsearchSettings, KafkaSettings, RedisSettings, TopicSettings
+from common.settings import ElasticsearchSettings, KafkaSettings, RedisSettings, TopicSettings, env_int
 
 START_MODES = ("group-offsets", "earliest", "latest")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -66,24 +53,26 @@ class JobConfig:
             name=env.get("LOGFLOW_JOB_NAME", "") or cls.name,
             consumer_group=env.get("LOGFLOW_CONSUMER_GROUP", "") or cls.consumer_group,
             start_from=start_from,
-            parallelism=_int(env, "LOGFLOW_PARALLELISM", cls.parallelism, 1),
-            checkpoint_interval_ms=_int(
+            parallelism=env_int(env, "LOGFLOW_PARALLELISM", cls.parallelism, 1),
+            checkpoint_interval_ms=env_int(
                 env, "LOGFLOW_CHECKPOINT_INTERVAL_MS", cls.checkpoint_interval_ms, 100
             ),
-            window_seconds=_int(env, "LOGFLOW_WINDOW_SECONDS", cls.window_seconds, 1),
-            out_of_orderness_seconds=_int(
-                env, "LOGFLOW_OUT_OF_ORDERNESS_SECONDS", cls.out_of_orderness_seconds
+            window_seconds=env_int(env, "LOGFLOW_WINDOW_SECONDS", cls.window_seconds, 1),
+            out_of_orderness_seconds=env_int(
+                env, "LOGFLOW_OUT_OF_ORDERNESS_SECONDS", cls.out_of_orderness_seconds, 0
             ),
-            idle_close_seconds=_int(env, "LOGFLOW_IDLE_CLOSE_SECONDS", cls.idle_close_seconds, 1),
-            late_retention_seconds=_int(env, "LOGFLOW_LATE_RETENTION_SECONDS", cls.late_retention_seconds, 1),
-            stats_ttl_seconds=_int(env, "LOGFLOW_STATS_TTL_SECONDS", cls.stats_ttl_seconds, 60),
+            idle_close_seconds=env_int(env, "LOGFLOW_IDLE_CLOSE_SECONDS", cls.idle_close_seconds, 1),
+            late_retention_seconds=env_int(
+                env, "LOGFLOW_LATE_RETENTION_SECONDS", cls.late_retention_seconds, 1
+            ),
+            stats_ttl_seconds=env_int(env, "LOGFLOW_STATS_TTL_SECONDS", cls.stats_ttl_seconds, 60),
             stats_prefix=env.get("LOGFLOW_STATS_PREFIX", "") or cls.stats_prefix,
             index_prefix=env.get("LOGFLOW_INDEX_PREFIX", "") or cls.index_prefix,
-            es_bulk_docs=_int(env, "LOGFLOW_ES_BULK_DOCS", cls.es_bulk_docs, 1),
-            es_bulk_linger_ms=_int(env, "LOGFLOW_ES_BULK_LINGER_MS", cls.es_bulk_linger_ms),
-            es_request_timeout_s=_int(env, "LOGFLOW_ES_REQUEST_TIMEOUT_S", cls.es_request_timeout_s, 1),
-            bundle_size=_int(env, "LOGFLOW_BUNDLE_SIZE", cls.bundle_size, 1),
-            bundle_time_ms=_int(env, "LOGFLOW_BUNDLE_TIME_MS", cls.bundle_time_ms, 1),
+            es_bulk_docs=env_int(env, "LOGFLOW_ES_BULK_DOCS", cls.es_bulk_docs, 1),
+            es_bulk_linger_ms=env_int(env, "LOGFLOW_ES_BULK_LINGER_MS", cls.es_bulk_linger_ms, 0),
+            es_request_timeout_s=env_int(env, "LOGFLOW_ES_REQUEST_TIMEOUT_S", cls.es_request_timeout_s, 1),
+            bundle_size=env_int(env, "LOGFLOW_BUNDLE_SIZE", cls.bundle_size, 1),
+            bundle_time_ms=env_int(env, "LOGFLOW_BUNDLE_TIME_MS", cls.bundle_time_ms, 1),
             kafka=KafkaSettings.from_env(env),
             elasticsearch=ElasticsearchSettings.from_env(env),
             redis=RedisSettings.from_env(env),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.settings import KafkaSettings, RedisSettings, TopicSettings
+from common.settings import KafkaSettings, RedisSettings, TopicSettings, env_int, env_number
 
 
 class SettingsError(ValueError):
@@ -19,26 +19,17 @@ class SettingsError(ValueError):
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    if raw == "":
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
+        return env_int(env, name, default, minimum)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if raw == "":
-        return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        value = env_number(env, name, default, float("-inf"))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {value}")
     return value

@@ -13,22 +13,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from common.settings import env_int
+
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_MAX_JSON_DEPTH = 32
 DEFAULT_MAX_LABELS = 256
-
-
-def _int_env(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -60,7 +49,7 @@ class ParseOptions:
         env = os.environ if environ is None else environ
         return cls(
             timezone=env.get("LOGFLOW_PARSE_TIMEZONE", "").strip() or "UTC",
-            max_message_bytes=_int_env(env, "LOGFLOW_PARSE_MAX_BYTES", DEFAULT_MAX_BYTES, 64),
-            max_json_depth=_int_env(env, "LOGFLOW_PARSE_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 1),
-            max_labels=_int_env(env, "LOGFLOW_PARSE_MAX_LABELS", DEFAULT_MAX_LABELS, 0),
+            max_message_bytes=env_int(env, "LOGFLOW_PARSE_MAX_BYTES", DEFAULT_MAX_BYTES, 64),
+            max_json_depth=env_int(env, "LOGFLOW_PARSE_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 1),
+            max_labels=env_int(env, "LOGFLOW_PARSE_MAX_LABELS", DEFAULT_MAX_LABELS, 0),
         )

@@ -6,18 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
+from common.settings import env_number
 
 
 @dataclass(frozen=True)
@@ -39,8 +28,12 @@ class RuleEngineOptions:
         env = os.environ if environ is None else environ
         return cls(
             host_max_registrations=int(
-                _number(env, "LOGFLOW_RULES_HOST_MAX_REGISTRATIONS", cls.host_max_registrations, 1)
+                env_number(env, "LOGFLOW_RULES_HOST_MAX_REGISTRATIONS", cls.host_max_registrations, 1)
             ),
-            host_memory_budget_mb=_number(env, "LOGFLOW_RULES_HOST_MEMORY_MB", cls.host_memory_budget_mb, 1),
-            eval_timeout_seconds=_number(env, "LOGFLOW_RULES_EVAL_TIMEOUT_S", cls.eval_timeout_seconds, 0.1),
+            host_memory_budget_mb=env_number(
+                env, "LOGFLOW_RULES_HOST_MEMORY_MB", cls.host_memory_budget_mb, 1
+            ),
+            eval_timeout_seconds=env_number(
+                env, "LOGFLOW_RULES_EVAL_TIMEOUT_S", cls.eval_timeout_seconds, 0.1
+            ),
         )
