@@ -2,10 +2,12 @@
 
 Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
 
-- ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids, count)`` — ``count`` consumed
-  events with these dimensions, for the window statistics; ``outcome`` is one of ``OUTCOMES``. The
-  Elasticsearch writer sums its stats per window before emitting them (``StatBatch``), so the
-  statistics branch handles a few tuples per bundle instead of one per event.
+- ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids, count, late)`` — ``count``
+  consumed events with these dimensions, for the window statistics; ``outcome`` is one of
+  ``OUTCOMES``; ``late`` says the watermark had passed the event's window when the job read it.
+  Lateness is decided there, once: the Elasticsearch writer sums its stats per window before
+  emitting them (``StatBatch``), so a sum can reach the statistics operator after the watermark
+  that followed its events — it is still counted where it belongs.
 - ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
   ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
   ``body_json`` to the dead-letter topic; count ``stat``).
@@ -19,7 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-Stat = tuple[int, str, str, str, str, tuple[str, ...], int]
+Stat = tuple[int, str, str, str, str, tuple[str, ...], int, bool]
 WriteRequest = tuple[str, str, str, str, Stat | None]
 
 INDEXED = "indexed"
@@ -32,6 +34,12 @@ ALERT = "alert"
 DEADLETTER = "deadletter"
 
 _INDEX_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def is_late(ts_ms: int, watermark_ms: int, window_seconds: int) -> bool:
+    """Whether the watermark has already passed the end of the window ``ts_ms`` falls in."""
+    window_ms = window_seconds * 1000
+    return watermark_ms >= ts_ms - ts_ms % window_ms + window_ms - 1
 
 
 def document_id(topic: str, partition: int, offset: int) -> str:
@@ -57,7 +65,7 @@ def to_json(document: Any) -> str:
 
 
 def stat_for(
-    record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list[str], count: int = 1
+    record: dict[str, Any], window_ts_ms: int, outcome: str, hits: list[str], late: bool = False
 ) -> Stat:
     event = record.get("event")
     dataset = event.get("dataset") if isinstance(event, dict) else None
@@ -72,7 +80,8 @@ def stat_for(
         str(host_name or "-"),
         str(level or "-"),
         tuple(hits),
-        count,
+        1,
+        late,
     )
 
 
@@ -85,10 +94,10 @@ class StatBatch:
 
     def add(self, stat: Stat) -> None:
         window_ts = stat[0] - stat[0] % self._window_ms
-        self._counts[(window_ts, *stat[1:6])] += stat[6]
+        self._counts[(window_ts, *stat[1:6], stat[7])] += stat[6]
 
     def drain(self) -> list[Stat]:
-        drained: list[Stat] = [(*key, count) for key, count in self._counts.items()]
+        drained: list[Stat] = [(*key[:6], count, key[6]) for key, count in self._counts.items()]
         self._counts.clear()
         return drained
 

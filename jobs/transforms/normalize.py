@@ -27,6 +27,7 @@ from jobs.elements import (
     dead_letter,
     document_id,
     index_name,
+    is_late,
     stat_for,
     to_json,
 )
@@ -110,7 +111,8 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 offset=offset,
                 kafka_ts_ms=ts_ms,
             )
-            stat = (ts_ms, DEAD_LETTERED, "unknown", "-", "-", (), 1)
+            late = is_late(ts_ms, ctx.current_watermark(), self._config.window_seconds)
+            stat = (ts_ms, DEAD_LETTERED, "unknown", "-", "-", (), 1, late)
             yield DEADLETTER, document_id(topic, partition, offset), "", letter, stat
 
     def _process(
@@ -123,8 +125,9 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         record["logflow"] = {"kafka": {"topic": topic, "partition": partition, "offset": offset}}
         result = self._active_rules(ctx).engine.apply_batch([record])[0]
         record = result.record
+        late = is_late(ts_ms, ctx.current_watermark(), self._config.window_seconds)
         if result.dropped:
-            yield self._stats_tag, stat_for(record, ts_ms, DROPPED, result.hits)
+            yield self._stats_tag, stat_for(record, ts_ms, DROPPED, result.hits, late)
         else:
             dataset = str(record.get("event", {}).get("dataset") or "unknown")
             yield (
@@ -132,7 +135,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 doc_id,
                 index_name(self._config.index_prefix, dataset, ts_ms),
                 to_json(record),
-                stat_for(record, ts_ms, INDEXED, result.hits),
+                stat_for(record, ts_ms, INDEXED, result.hits, late),
             )
         for hit in result.threshold_hits:
             yield self._threshold_tag, threshold_candidate(hit, ts_ms, doc_id)

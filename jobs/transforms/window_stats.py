@@ -1,11 +1,12 @@
 """Event-time tumbling-window statistics, keyed by window start, written to Redis.
 
 The event time is the Kafka record timestamp (watermarks allow ``out_of_orderness`` seconds of
-disorder). A window is written when the watermark passes its end — or, when the stream has gone
-quiet and no watermark will come, ``idle_close`` seconds of wall-clock time after its end. Its
-state is kept ``late_retention`` seconds longer: a late event in that time is counted in the
-window's ``late`` field and the whole window is rewritten, so replays stay idempotent. Events later
-still only increment ``late`` (HINCRBY), the one non-idempotent path, documented in the README.
+disorder). Whether an event is late was decided when the job read it (``Stat.late``); this operator
+only counts. A window is written when the watermark passes its end — or, when the stream has gone
+quiet and no watermark will come, ``idle_close`` seconds of wall-clock time after its end — and
+rewritten whole (coalesced over a second) whenever more counts for it arrive, so replays stay
+idempotent. Its state is kept ``late_retention`` seconds after the first write; counts arriving
+later still only increment ``late`` (HINCRBY), the one non-idempotent path, documented in the README.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ REWRITE_DELAY_MS = 1000
 
 
 def count_into(stats: WindowStats, stat: Stat) -> None:
-    _, outcome, dataset, host, level, rules, count = stat
+    _, outcome, dataset, host, level, rules, count, late = stat
+    if late:
+        stats.late += count
+        return
     stats.total += count
     if outcome == INDEXED:
         stats.indexed += count
@@ -88,11 +92,10 @@ class WindowStatistics(KeyedProcessFunction):
         end_ms = (start + self._config.window_seconds) * 1000
         timers = ctx.timer_service()
         now = timers.current_processing_time()
-        late = timers.current_watermark() >= end_ms - 1
         state: WindowState | None = self._state.value()
         if state is None:
-            if late:
-                # Its state was retired (or it never had any): all that is left is to count it.
+            if value[7] and timers.current_watermark() >= end_ms - 1:
+                # A late event for a window whose state was retired (or never existed).
                 add_late(self._redis, self._keys, start, value[6], self._config.stats_ttl_seconds)
                 return
             state = WindowState(WindowStats(start=start, end=start + self._config.window_seconds))
@@ -103,10 +106,7 @@ class WindowStatistics(KeyedProcessFunction):
             )
             state.fallback_at = now + wait_ms
             timers.register_processing_time_timer(state.fallback_at)
-        if late:
-            state.stats.late += value[6]
-        else:
-            count_into(state.stats, value)
+        count_into(state.stats, value)
         if state.written and not state.dirty:
             state.dirty = True
             state.rewrite_at = now + REWRITE_DELAY_MS

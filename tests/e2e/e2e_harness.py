@@ -56,6 +56,8 @@ class Pipeline:
     api_token: str = ""
     job_id: str = ""
     produced: int = 0
+    # Kafka timestamp (ms) of every message produced, to know what each window must count.
+    produced_timestamps: list[int] = field(default_factory=list)
     _api_process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -235,10 +237,12 @@ class Pipeline:
         )
         ids: list[str] = []
         positions: dict[int, str] = {}
+        stamps: dict[int, int] = {}
 
         def delivered(err: Any, message: Any, slot: int) -> None:
             assert err is None, f"delivery failed: {err}"
             positions[slot] = f"{message.topic()}:{message.partition()}:{message.offset()}"
+            stamps[slot] = message.timestamp()[1]
 
         for slot, line in enumerate(lines):
             value = line.encode() if isinstance(line, str) else line
@@ -253,7 +257,25 @@ class Pipeline:
             ids.append("")
         assert producer.flush(60) == 0, "not every message was delivered"
         self.produced += len(ids)
+        self.produced_timestamps.extend(stamps[slot] for slot in range(len(ids)))
         return [positions[slot] for slot in range(len(ids))]
+
+    def expected_window_totals(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for stamp in self.produced_timestamps:
+            start = stamp // 1000 // self.window_seconds * self.window_seconds
+            counts[start] = counts.get(start, 0) + 1
+        return counts
+
+    def window_report(self) -> str:
+        actual = {w.start: (w.total, w.late) for w in self.windows()}
+        expected = self.expected_window_totals()
+        rows = []
+        for start in sorted(set(actual) | set(expected)):
+            total, late = actual.get(start, (0, 0))
+            if total != expected.get(start, 0) or late:
+                rows.append(f"{start}: expected {expected.get(start, 0)}, total {total}, late {late}")
+        return "; ".join(rows) or "every window matches"
 
     def await_windows_settled(self, timeout_s: float = 120) -> list[WindowStats]:
         """Wait until the windows count every message produced so far; no more, no fewer."""

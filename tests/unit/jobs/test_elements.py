@@ -1,4 +1,13 @@
-from jobs.elements import DEAD_LETTERED, INDEXED, StatBatch, dead_letter, document_id, index_name, stat_for
+from jobs.elements import (
+    DEAD_LETTERED,
+    INDEXED,
+    StatBatch,
+    dead_letter,
+    document_id,
+    index_name,
+    is_late,
+    stat_for,
+)
 
 
 def test_document_id_is_deterministic_per_kafka_position() -> None:
@@ -22,21 +31,39 @@ def test_index_name_sanitises_routed_datasets() -> None:
 
 def test_stat_for_reads_dimensions_with_placeholders_for_missing() -> None:
     record = {"event": {"dataset": "syslog"}, "host": {"name": "web-1"}, "log": {"level": "error"}}
-    assert stat_for(record, 5, INDEXED, ["r1"]) == (5, INDEXED, "syslog", "web-1", "error", ("r1",), 1)
-    assert stat_for({}, 5, DEAD_LETTERED, []) == (5, DEAD_LETTERED, "unknown", "-", "-", (), 1)
+    assert stat_for(record, 5, INDEXED, ["r1"]) == (5, INDEXED, "syslog", "web-1", "error", ("r1",), 1, False)
+    assert stat_for({}, 5, DEAD_LETTERED, [], late=True) == (
+        5,
+        DEAD_LETTERED,
+        "unknown",
+        "-",
+        "-",
+        (),
+        1,
+        True,
+    )
+
+
+def test_is_late_compares_the_watermark_with_the_window_end() -> None:
+    # Window [60 s, 120 s): its last millisecond is 119_999.
+    assert not is_late(61_000, 119_998, 60)
+    assert is_late(61_000, 119_999, 60)
+    assert not is_late(120_000, 119_999, 60)
 
 
 def test_stat_batch_sums_per_window_and_dimensions_and_drains_once() -> None:
     batch = StatBatch(window_seconds=60)
-    batch.add((61_000, INDEXED, "syslog", "h", "info", ("r",), 1))
-    batch.add((119_999, INDEXED, "syslog", "h", "info", ("r",), 2))  # same window, same dimensions
-    batch.add((120_000, INDEXED, "syslog", "h", "info", ("r",), 1))  # next window
-    batch.add((61_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1))
-    assert len(batch) == 3
+    batch.add((61_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))
+    batch.add((119_999, INDEXED, "syslog", "h", "info", ("r",), 2, False))  # same window, same dimensions
+    batch.add((120_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))  # next window
+    batch.add((61_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1, False))
+    batch.add((62_000, INDEXED, "syslog", "h", "info", ("r",), 1, True))  # late stays apart
+    assert len(batch) == 4
     assert sorted(batch.drain()) == [
-        (60_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1),
-        (60_000, INDEXED, "syslog", "h", "info", ("r",), 3),
-        (120_000, INDEXED, "syslog", "h", "info", ("r",), 1),
+        (60_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1, False),
+        (60_000, INDEXED, "syslog", "h", "info", ("r",), 1, True),
+        (60_000, INDEXED, "syslog", "h", "info", ("r",), 3, False),
+        (120_000, INDEXED, "syslog", "h", "info", ("r",), 1, False),
     ]
     assert batch.drain() == []
 
