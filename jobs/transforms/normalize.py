@@ -62,6 +62,12 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._options = ParseOptions.from_env()
         self._rules = None
 
+    def close(self) -> None:
+        # The engine runs durable-rules in child processes; stop them with the worker.
+        if self._rules is not None:
+            self._rules.engine.close()
+            self._rules = None
+
     def _active_rules(self, ctx: Any) -> ActiveRules:
         # After a restore the function object is new but the broadcast state is not: rebuild the
         # engine from it on first use instead of waiting for the topic to repeat itself.
