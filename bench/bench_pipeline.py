@@ -36,9 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))  # the private-pipeline harness the e2e tests use
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_api import percentile  # noqa: E402
 from bench_rules import LOGHUB, corpus_words, make_rules  # noqa: E402
 from e2e_harness import Pipeline, wait_for  # noqa: E402
 
+from common.settings import flink_rest_url  # noqa: E402
 from jobs.flink_rest import FlinkRest  # noqa: E402
 
 SAMPLES = REPO / "deploy" / "samples" / "mixed.log"
@@ -172,26 +174,6 @@ def measure_e2e_latency(pipeline: Pipeline, probes: int) -> list[float]:
     return latencies
 
 
-def checkpoint_durations(pipeline: Pipeline) -> list[float]:
-    rest = FlinkRest(pipeline_rest())
-    try:
-        history = rest._request("GET", f"/jobs/{pipeline.job_id}/checkpoints").get("history", [])
-    finally:
-        rest.close()
-    return [c["end_to_end_duration"] / 1000 for c in history if c.get("status") == "COMPLETED"]
-
-
-def pipeline_rest() -> str:
-    from common.settings import flink_rest_url
-
-    return flink_rest_url()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def quantiles(values: list[float]) -> dict[str, float]:
     return {
         "p50": round(percentile(values, 0.5), 3),
@@ -227,7 +209,11 @@ def main() -> None:
             print(f"run {run}: pipeline {throughput[-1]:.0f}/s, ceiling {ceiling[-1]:.0f}/s", file=sys.stderr)
         reloads = measure_hot_reload(pipeline, "bench-hot-reload", args.reloads)
         latency = measure_e2e_latency(pipeline, args.latency_probes)
-        checkpoints = checkpoint_durations(pipeline)
+        rest = FlinkRest(flink_rest_url())
+        try:
+            checkpoints = rest.checkpoint_durations_s(pipeline.job_id)
+        finally:
+            rest.close()
     finally:
         pipeline.stop()
     ratios = [p / c for p, c in zip(throughput, ceiling, strict=True)]
@@ -242,14 +228,8 @@ def main() -> None:
                 "es_ceiling_docs_per_s": [round(v) for v in ceiling],
                 "es_ceiling_docs_per_s_median": round(statistics.median(ceiling)),
                 "pipeline_over_ceiling_median": round(statistics.median(ratios), 3),
-                "hot_reload_s": {
-                    "p50": round(percentile(reloads, 0.5), 3),
-                    "p99": round(percentile(reloads, 0.99), 3),
-                },
-                "e2e_latency_s": {
-                    "p50": round(percentile(latency, 0.5), 3),
-                    "p99": round(percentile(latency, 0.99), 3),
-                },
+                "hot_reload_s": quantiles(reloads),
+                "e2e_latency_s": quantiles(latency),
                 "checkpoint_duration_s": {
                     "median": round(statistics.median(checkpoints), 3) if checkpoints else None,
                     "max": round(max(checkpoints), 3) if checkpoints else None,

@@ -29,6 +29,8 @@ DROPPED = "dropped"
 DEAD_LETTERED = "dead_lettered"
 OUTCOMES = (INDEXED, DROPPED, DEAD_LETTERED)
 
+ALERT_DATASET = "logflow.alert"
+
 DOC = "doc"
 ALERT = "alert"
 DEADLETTER = "deadletter"
@@ -127,3 +129,35 @@ def dead_letter(
     if document is not None:
         letter["document"] = document[:65536]
     return to_json(letter)
+
+
+# ECS ``event.severity`` is numeric; these are the scores Elastic's own detection rules use.
+SEVERITY_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
+
+
+def alert_document(alert: dict[str, Any], alert_id: str) -> dict[str, Any]:
+    """The indexed form of an alert: ECS-typed, in the alert dataset, with a deterministic id."""
+    document = dict(alert)
+    event = dict(document.get("event") or {})
+    event["kind"] = "alert"
+    severity = event.pop("severity", None)
+    if isinstance(severity, str) and severity.lower() in SEVERITY_SCORES:
+        event["severity"] = SEVERITY_SCORES[severity.lower()]
+    elif isinstance(severity, int) and not isinstance(severity, bool):
+        event["severity"] = severity
+    # The alert keeps the source dataset under labels; event.dataset names the alert stream.
+    source_dataset = event.get("dataset")
+    if source_dataset and source_dataset != ALERT_DATASET:
+        document.setdefault("labels", {})["source_dataset"] = str(source_dataset)
+    event["dataset"] = ALERT_DATASET
+    event["id"] = alert_id
+    document["event"] = event
+    return document
+
+
+def alert_request(
+    alert: dict[str, Any], alert_id: str, index_prefix: str, ts_ms: int
+) -> tuple[str, WriteRequest]:
+    """An alert's JSON (for the alerts topic) and the request that indexes it."""
+    body = to_json(alert_document(alert, alert_id))
+    return body, (ALERT, alert_id, index_name(index_prefix, ALERT_DATASET, ts_ms), body, None)

@@ -118,6 +118,11 @@ class FlinkRest:
             time.sleep(0.5)
         raise FlinkError(f"savepoint of {job_id} did not complete within {timeout_s:.0f}s")
 
+    def checkpoint_durations_s(self, job_id: str) -> list[float]:
+        """End-to-end durations of the completed checkpoints Flink still remembers."""
+        history = self._request("GET", f"/jobs/{job_id}/checkpoints").get("history", [])
+        return [c["end_to_end_duration"] / 1000 for c in history if c.get("status") == "COMPLETED"]
+
     def checkpoint_summary(self, job_id: str) -> dict[str, Any]:
         body = self._request("GET", f"/jobs/{job_id}/checkpoints")
         latest = (body.get("latest") or {}).get("completed") or {}

@@ -13,6 +13,7 @@ checkpoint, completes — so every event is counted exactly once per checkpointe
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, cast
 
@@ -116,8 +117,6 @@ class ElasticsearchWriter(AsyncFunction):
     async def _dead_letter(
         self, doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat | None
     ) -> None:
-        import json
-
         assert self._producer is not None
         try:
             document = json.loads(body)

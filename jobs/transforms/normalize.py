@@ -18,12 +18,12 @@ from pyflink.datastream.state import MapStateDescriptor
 
 from jobs.config import JobConfig
 from jobs.elements import (
-    ALERT,
     DEAD_LETTERED,
     DEADLETTER,
     DOC,
     DROPPED,
     INDEXED,
+    alert_request,
     dead_letter,
     document_id,
     index_name,
@@ -32,7 +32,7 @@ from jobs.elements import (
     to_json,
 )
 from jobs.transforms.rule_set import ActiveRules, RuleChange
-from jobs.transforms.threshold import ALERT_DATASET, alert_document, threshold_candidate
+from jobs.transforms.threshold import threshold_candidate
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,6 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         for hit in result.threshold_hits:
             yield self._threshold_tag, threshold_candidate(hit, ts_ms, doc_id)
         for seq, alert in enumerate(result.alerts):
-            alert_id = f"{doc_id}:alert:{seq}"
-            body = to_json(alert_document(alert, alert_id))
+            body, request = alert_request(alert, f"{doc_id}:alert:{seq}", self._config.index_prefix, ts_ms)
             yield self._alerts_tag, body
-            yield ALERT, alert_id, index_name(self._config.index_prefix, ALERT_DATASET, ts_ms), body, None
+            yield request

@@ -18,9 +18,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from common.rules.threshold import ThresholdCounter
 from jobs.config import JobConfig
-from jobs.elements import ALERT, index_name, to_json
-
-ALERT_DATASET = "logflow.alert"
+from jobs.elements import alert_request
 
 # (threshold key, the engine's hit, Kafka timestamp ms, id of the document that matched)
 ThresholdCandidate = tuple[str, Any, int, str]
@@ -29,30 +27,6 @@ ThresholdCandidate = tuple[str, Any, int, str]
 def threshold_candidate(hit: Any, ts_ms: int, doc_id: str) -> ThresholdCandidate:
     """The element this operator is keyed on, from the engine's ``ThresholdHit``."""
     return (hit.key, hit, ts_ms, doc_id)
-
-
-# ECS ``event.severity`` is numeric; these are the scores Elastic's own detection rules use.
-SEVERITY_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
-
-
-def alert_document(alert: dict[str, Any], alert_id: str) -> dict[str, Any]:
-    """The indexed form of an alert: ECS-typed, in the alert dataset, with a deterministic id."""
-    document = dict(alert)
-    event = dict(document.get("event") or {})
-    event["kind"] = "alert"
-    severity = event.pop("severity", None)
-    if isinstance(severity, str) and severity.lower() in SEVERITY_SCORES:
-        event["severity"] = SEVERITY_SCORES[severity.lower()]
-    elif isinstance(severity, int) and not isinstance(severity, bool):
-        event["severity"] = severity
-    # The alert keeps the source dataset under labels; event.dataset names the alert stream.
-    source_dataset = event.get("dataset")
-    if source_dataset and source_dataset != ALERT_DATASET:
-        document.setdefault("labels", {})["source_dataset"] = str(source_dataset)
-    event["dataset"] = ALERT_DATASET
-    event["id"] = alert_id
-    document["event"] = event
-    return document
 
 
 class ThresholdAlerts(KeyedProcessFunction):
@@ -81,10 +55,11 @@ class ThresholdAlerts(KeyedProcessFunction):
         )
         if not fired:
             return
-        alert_id = f"{doc_id}:threshold:{hit.rule_id}"
-        body = to_json(alert_document(hit.alert(), alert_id))
+        body, request = alert_request(
+            hit.alert(), f"{doc_id}:threshold:{hit.rule_id}", self._config.index_prefix, ts_ms
+        )
         yield self._alerts_tag, body
-        yield ALERT, alert_id, index_name(self._config.index_prefix, ALERT_DATASET, ts_ms), body, None
+        yield request
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
         stored = self._counter.value()

@@ -52,9 +52,7 @@ class WindowState:
     stats: WindowStats
     written: bool = False
     dirty: bool = False
-    rewrite_at: int = 0
     retire_at: int = 0
-    fallback_at: int = 0
 
 
 def window_start(ts_ms: int, window_seconds: int) -> int:
@@ -104,13 +102,11 @@ class WindowStatistics(KeyedProcessFunction):
                 max(0, end_ms - value[0])
                 + (self._config.out_of_orderness_seconds + self._config.idle_close_seconds) * 1000
             )
-            state.fallback_at = now + wait_ms
-            timers.register_processing_time_timer(state.fallback_at)
+            timers.register_processing_time_timer(now + wait_ms)
         count_into(state.stats, value)
         if state.written and not state.dirty:
             state.dirty = True
-            state.rewrite_at = now + REWRITE_DELAY_MS
-            timers.register_processing_time_timer(state.rewrite_at)
+            timers.register_processing_time_timer(now + REWRITE_DELAY_MS)
         self._state.update(state)
 
     def _fire(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
