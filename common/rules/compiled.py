@@ -8,10 +8,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import re2
-
 from common.rules.actions import CompiledAction, compile_action
-from common.rules.conditions import CompiledCondition, compile_condition, field_getter
+from common.rules.conditions import (
+    CHECK_NEEDLE,
+    CHECK_PREFIX,
+    CHECK_VALUES,
+    MISSING,
+    CompiledCondition,
+    compile_condition,
+    field_column,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,80 +57,90 @@ def _prefixes(path: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-class Screen:
-    """One RE2 set over a field: which rules' first required predicate matches, in one pass.
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """One distinct condition of a group and the rules that share it (one fact decides them all)."""
 
-    A rule whose screening pattern does not match a string value cannot match the record, so its
-    fact is never built; with many rules per dataset this replaces one regex search per rule by
-    one set match per record.
+    condition: CompiledCondition
+    rules: tuple[CompiledRule, ...]
+
+    @property
+    def name(self) -> str:
+        return self.condition.ruleset_name
+
+
+# A check as run on a column: (column slot, CHECK_*, arg); see CompiledCondition.checks.
+_SlotCheck = tuple[int, int, Any]
+
+
+def _keep(kind: int, arg: Any, column: dict[int, Any], chosen: list[int]) -> list[int]:
+    """The indices in ``chosen`` whose value in ``column`` passes one necessary check.
+
+    Strings are screened exactly; other present values (numbers match as text, arrays by element)
+    cannot be, and are left to the fact.
+    """
+    if kind == CHECK_NEEDLE:
+        return [
+            i
+            for i in chosen
+            if (arg in v if type(v := column[i]) is str else v is not None and v is not MISSING)
+        ]
+    if kind == CHECK_VALUES:
+        return [i for i in chosen if (a := arg.get(type(v := column[i]))) is not None and v in a]
+    if kind == CHECK_PREFIX:
+        return [
+            i
+            for i in chosen
+            if (v.startswith(arg) if type(v := column[i]) is str else v is not None and v is not MISSING)
+        ]
+    return [i for i in chosen if (v := column[i]) is not None and v is not MISSING]  # CHECK_PRESENT
+
+
+class Group:
+    """The candidate rules for one dataset (or for any dataset).
+
+    ``select`` works column-wise on a batch: each field the checks read is fetched once per record,
+    then each distinct condition's cheap necessary checks (an ``eq``/``in`` value set, a substring,
+    a prefix, presence) narrow down the records in one comprehension per check, cheapest first.
+    Only the records that remain get a fact built and posted to durable-rules, which decides.
     """
 
-    def __init__(self, path: str, patterns: list[str]) -> None:
-        self.get = field_getter(path)
-        regex_set = re2.Set.SearchSet(_screen_options())
-        for pattern in patterns:
-            regex_set.Add(pattern)
-        regex_set.Compile()
-        self._set = regex_set
-
-    def matched(self, record: Mapping[str, Any]) -> frozenset[int] | None:
-        """Indices of matching patterns, or None when the value is not a string (cannot screen)."""
-        value = self.get(record)
-        if type(value) is not str:
-            return None
-        return frozenset(self._set.Match(value) or ())
-
-
-def _screen_options() -> Any:
-    options = re2.Options()
-    options.log_errors = False
-    return options
-
-
-@dataclass(frozen=True)
-class Group:
-    """The candidate rules for one dataset (or for any dataset), in application order."""
-
-    rules: tuple[CompiledRule, ...]
-    screens: tuple[Screen, ...]
-    # Per rule: (screen index, pattern index) when the rule can be screened, else None.
-    checks: tuple[tuple[int, int] | None, ...]
+    def __init__(self, rules: Iterable[CompiledRule]) -> None:
+        self.rules = tuple(rules)
+        shared: dict[str, list[CompiledRule]] = {}
+        for rule in self.rules:
+            shared.setdefault(rule.condition.ruleset_name, []).append(rule)
+        self.all = tuple(Candidate(rules[0].condition, tuple(rules)) for rules in shared.values())
+        slots: dict[str, int] = {}
+        programs: list[tuple[Candidate, tuple[_SlotCheck, ...]]] = []
+        for candidate in self.all:
+            checks = tuple(
+                (slots.setdefault(path, len(slots)), kind, arg)
+                for path, kind, arg in candidate.condition.checks
+            )
+            programs.append((candidate, checks))
+        self._columns = tuple(field_column(path) for path in slots)
+        self._programs = tuple(programs)
 
     @classmethod
     def build(cls, rules: Iterable[CompiledRule]) -> Group:
-        ordered = tuple(rules)
-        patterns: dict[str, list[str]] = {}
-        positions: list[tuple[str, int] | None] = []
-        for rule in ordered:
-            screen = rule.condition.screen
-            if screen is None:
-                positions.append(None)
-                continue
-            path, regex = screen
-            patterns.setdefault(path, []).append(regex)
-            positions.append((path, len(patterns[path]) - 1))
-        screens: list[Screen] = []
-        index_of: dict[str, int] = {}
-        for path, regexes in patterns.items():
-            try:
-                screens.append(Screen(path, regexes))
-            except Exception:  # a set RE2 refuses (e.g. too large) just means no screening
-                continue
-            index_of[path] = len(screens) - 1
-        checks = tuple(
-            (index_of[p[0]], p[1]) if p is not None and p[0] in index_of else None for p in positions
-        )
-        return cls(ordered, tuple(screens), checks)
+        return cls(rules)
 
-    def candidates(self, record: Mapping[str, Any]) -> Sequence[CompiledRule]:
-        if not self.screens:
-            return self.rules
-        matched = [screen.matched(record) for screen in self.screens]
-        return [
-            rule
-            for rule, check in zip(self.rules, self.checks, strict=True)
-            if check is None or (hits := matched[check[0]]) is None or check[1] in hits
-        ]
+    def select(
+        self, records: Sequence[Mapping[str, Any]], indices: list[int]
+    ) -> list[tuple[Candidate, list[int]]]:
+        """Per candidate condition, the records (indices into ``records``) worth a fact."""
+        columns = [column(records, indices) for column in self._columns]
+        out: list[tuple[Candidate, list[int]]] = []
+        for candidate, checks in self._programs:
+            chosen = indices
+            for slot, kind, arg in checks:
+                chosen = _keep(kind, arg, columns[slot], chosen)
+                if not chosen:
+                    break
+            else:
+                out.append((candidate, chosen))
+        return out
 
 
 @dataclass(frozen=True)

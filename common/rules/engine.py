@@ -16,8 +16,17 @@ from types import MappingProxyType
 from typing import Any
 
 from common.rules.alerts import build_alert, event_time
-from common.rules.compiled import CompiledRule, Plan, Stage, build_plan, compile_rule, rule_digest
-from common.rules.conditions import field_getter
+from common.rules.compiled import (
+    Candidate,
+    CompiledRule,
+    Group,
+    Plan,
+    Stage,
+    build_plan,
+    compile_rule,
+    rule_digest,
+)
+from common.rules.conditions import field_column
 from common.rules.host_client import EngineHost, RulesetRefused
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
@@ -25,7 +34,10 @@ from common.rules.validate import RuleError, RuleValidationError, validate_rule,
 from common.schema.ecs import EcsRecord, get_field
 from common.schema.rule import MAX_RULES
 
-_dataset_of = field_getter("event.dataset")
+_datasets = field_column("event.dataset")
+# ASCII JSON, as for the definitions: any string a record holds reaches the engine intact. Facts
+# hold only strings, finite numbers and booleans, so the circularity check is wasted work.
+_encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
 
 
 @dataclass(frozen=True)
@@ -196,34 +208,48 @@ class RuleEngine:
         records: list[EcsRecord],
         alive: list[int],
     ) -> dict[int, list[CompiledRule]]:
+        # Records by candidate group (their dataset), then the pre-filter column-wise per group.
+        members: dict[Group, list[int]] = {}
+        by_dataset, everywhere = stage.by_dataset, stage.everywhere
+        for i, dataset in _datasets(records, alive).items():
+            group = by_dataset.get(dataset, everywhere) if type(dataset) is str else everywhere
+            indices = members.get(group)
+            if indices is None:
+                members[group] = [i]
+            else:
+                indices.append(i)
         facts: dict[str, list[dict[str, Any]]] = {}
-        posted: dict[int, list[CompiledRule]] = {}
-        for i in alive:
-            record = records[i]
-            seen_here: set[str] = set()
-            for rule in stage.group(_dataset_of(record)).candidates(record):
-                name = rule.condition.ruleset_name
-                if name in seen_here:  # identical conditions share a ruleset: post the fact once
-                    posted[i].append(rule)
-                    continue
-                fact = rule.condition.fact(record, i)
-                if fact is None:
-                    continue
-                fact["id"] = next(self._fact_ids)  # durable-rules drops events it has already seen
-                facts.setdefault(name, []).append(fact)
-                posted.setdefault(i, []).append(rule)
-                seen_here.add(name)
-        if not facts:
+        posted: list[tuple[Candidate, list[int]]] = []
+        fact_ids = self._fact_ids
+        for group, indices in members.items():
+            # One candidate per distinct condition: rules with identical conditions share the fact.
+            for candidate, chosen in group.select(records, indices):
+                fact_of = candidate.condition.fact
+                sent: list[int] = []
+                bucket = facts.setdefault(candidate.name, [])
+                for i in chosen:
+                    fact = fact_of(records[i], i)
+                    if fact is not None:
+                        fact["id"] = next(fact_ids)  # durable-rules drops events it has seen
+                        bucket.append(fact)
+                        sent.append(i)
+                if sent:
+                    posted.append((candidate, sent))
+        names = [name for name, bucket in facts.items() if bucket]
+        if not names:
             return {}
-        names = list(facts)
-        # ASCII JSON, as for the definitions: any string a record holds reaches the engine intact.
-        answers = self._host.evaluate([(n, json.dumps(facts[n], ensure_ascii=True)) for n in names])
+        answers = self._host.evaluate([(n, _encode(facts[n])) for n in names])
         hits: dict[str, set[int]] = {n: set(a) for n, a in zip(names, answers, strict=True)}
         matched: dict[int, list[CompiledRule]] = {}
-        for i, rules in posted.items():
-            for rule in rules:
-                if i in hits[rule.condition.ruleset_name]:
-                    matched.setdefault(i, []).append(rule)
+        for candidate, sent in posted:
+            matched_here = hits[candidate.name]
+            for i in sent:
+                if i in matched_here:
+                    rules = matched.get(i)
+                    if rules is None:
+                        matched[i] = list(candidate.rules)
+                    else:
+                        rules.extend(candidate.rules)
         return matched
 
     def _apply(self, result: RuleResult, rules: list[CompiledRule]) -> None:

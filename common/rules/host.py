@@ -78,7 +78,8 @@ class _Engine:
         return out
 
     def _drain(self, handle: int) -> list[int]:
-        # Matched events queue up as pending actions; take them all and complete each at once.
+        # Matched events queue up as pending actions; rules are defined with a "cap", so one
+        # action carries many matched events (a list of frames; a single frame without a cap).
         matched: list[int] = []
         while True:
             action = self._d.start_action(handle)
@@ -86,9 +87,11 @@ class _Engine:
                 return matched
             _state, message, action_handle = action
             while message:
-                for frame in json.loads(message).values():
-                    if "_i" in frame["m"]:
-                        matched.append(int(frame["m"]["_i"]))
+                for frames in json.loads(message).values():
+                    for frame in frames if isinstance(frames, list) else (frames,):
+                        fact = frame["m"]
+                        if "_i" in fact:
+                            matched.append(int(fact["_i"]))
                 message = self._d.complete_and_start_action(handle, action_handle)
 
 

@@ -96,5 +96,168 @@ def compile_pattern(pattern: str) -> Any:
         raise RegexError(f"RE2 cannot compile this pattern: {detail}") from None
 
 
+@lru_cache(maxsize=4096)
+def compile_bytes_pattern(pattern: str) -> Any:
+    """The same program over UTF-8 bytes (``pattern`` must already compile as text).
+
+    google-re2's wrapper converts every match offset back from bytes to characters for text
+    input; over bytes it does not, which makes a search several times cheaper. RE2 sees the same
+    UTF-8 bytes either way, so whether and where it matches is unchanged.
+    """
+    return re2.compile(pattern.encode("utf-8"), options=_options())
+
+
+def search_test(pattern: str) -> Any:
+    """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed)."""
+    search = compile_bytes_pattern(pattern).search
+
+    def test(text: str) -> bool:
+        return search(text.encode("utf-8")) is not None
+
+    return test
+
+
 def group_names(compiled: Any) -> set[str]:
     return set(compiled.groupindex)
+
+
+# -- required literals, for pre-filtering ------------------------------------------------------
+
+_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+# Escapes that stand for one non-literal atom (a class or an assertion) and nothing longer.
+_CLASS_ESCAPES = frozenset("dDwWsSbBAzC")
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+class _Unsure(Exception):
+    """The pattern uses syntax the scanner does not model: claim no required literal."""
+
+
+def required_literal(pattern: str) -> str | None:
+    """A string that every match of ``pattern`` (RE2 syntax, case-sensitive) contains, or None.
+
+    Used only to skip a regex search that cannot succeed, so it must never be wrong and may be
+    weak: it reads the top level of the pattern as a sequence of atoms, collects runs of literal
+    characters that are not optional, and returns the longest. Anything it does not model
+    (alternation at the top, flags, ``\\Q..\\E``, ``\\x``/``\\p`` escapes, odd braces) yields None.
+    Groups and classes count as non-literal atoms, whatever they contain.
+    """
+    try:
+        runs = _literal_runs(pattern)
+    except _Unsure:
+        return None
+    return max(runs, key=len) if runs else None
+
+
+def _literal_runs(pattern: str) -> list[str]:
+    runs: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        literal, i = _atom(pattern, i)
+        # A following repetition decides whether the atom is required, and always ends the run:
+        # "ab+c" guarantees "ab" and "c", never "abc".
+        minimum, i = _repetition(pattern, i)
+        if literal is not None and minimum != 0:
+            run.append(literal)
+        if literal is None or minimum is not None:
+            if run:
+                runs.append("".join(run))
+            run = []
+    if run:
+        runs.append("".join(run))
+    return runs
+
+
+def _atom(pattern: str, i: int) -> tuple[str | None, int]:
+    """One atom at ``i``: (its literal character or None, the index after it)."""
+    c = pattern[i]
+    if c == "\\":
+        if i + 1 >= len(pattern):
+            raise _Unsure
+        d = pattern[i + 1]
+        if d in _PUNCTUATION:
+            return d, i + 2
+        if d in _CLASS_ESCAPES:
+            return None, i + 2
+        raise _Unsure  # \Q, \x, \p, octal, \n ... not modelled
+    if c == "[":
+        return None, _class_end(pattern, i)
+    if c == "(":
+        if pattern.startswith("(?", i) and not (
+            pattern.startswith("(?:", i) or pattern.startswith("(?P<", i) or pattern.startswith("(?<", i)
+        ):
+            raise _Unsure  # flags such as (?i) change what the rest matches
+        return None, _group_end(pattern, i)
+    if c in "|)*+?{":
+        raise _Unsure  # top-level alternation, or syntax RE2 reads differently from us
+    if c in ".^$":
+        return None, i + 1
+    return c, i + 1
+
+
+def _repetition(pattern: str, i: int) -> tuple[int | None, int]:
+    """A repetition operator at ``i``: (its minimum count or None when there is none, next index)."""
+    if i >= len(pattern):
+        return None, i
+    c = pattern[i]
+    if c in "*?":
+        minimum, i = 0, i + 1
+    elif c == "+":
+        minimum, i = 1, i + 1
+    elif c == "{":
+        repeat = _REPEAT.match(pattern, i)
+        if repeat is None:
+            raise _Unsure  # RE2 reads a brace that is not a repetition as a literal
+        minimum, i = int(repeat.group(1)), repeat.end()
+    else:
+        return None, i
+    if i < len(pattern) and pattern[i] == "?":  # non-greedy: same set of matches
+        i += 1
+    if i < len(pattern) and pattern[i] in "*+?{":
+        raise _Unsure
+    return minimum, i
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """Index after the character class opening at ``i``."""
+    j = i + 1
+    if j < len(pattern) and pattern[j] == "^":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":  # a leading ']' is a member
+        j += 1
+    while j < len(pattern):
+        c = pattern[j]
+        if c == "\\":
+            j += 2
+        elif pattern.startswith("[:", j):
+            end = pattern.find(":]", j + 2)
+            if end < 0:
+                raise _Unsure
+            j = end + 2
+        elif c == "]":
+            return j + 1
+        else:
+            j += 1
+    raise _Unsure
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """Index after the group opening at ``i`` (nested groups, escapes and classes skipped)."""
+    depth, j = 0, i
+    while j < len(pattern):
+        c = pattern[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = _class_end(pattern, j)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    raise _Unsure

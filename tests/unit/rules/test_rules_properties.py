@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from common.rules import RuleEngine, validate_ruleset
 from common.rules.compiled import Group
+from common.rules.conditions import CompiledCondition
 from common.schema.rule import OPERATORS, SEVERITIES
 
 FIELDS = [
@@ -130,8 +131,15 @@ def test_valid_rule_sets_never_crash_evaluation(
     for result in results:
         assert result.dropped == (result.dropped_by is not None)
         assert set(result.hits) <= {r["id"] for r in rules}
-    # The RE2-set screening is only a shortcut: without it, the outcome is the same.
-    with patch.object(Group, "candidates", lambda self, record: iter(self.rules)):
+    # The pre-filter (the dataset index, the candidates' cheap checks, the facts' necessary
+    # conditions) is only a shortcut: with every condition of a stage posted for every record,
+    # durable-rules alone decides, and the outcome is the same.
+    with (
+        patch.object(CompiledCondition, "datasets", property(lambda self: None)),
+        patch.object(Group, "select", lambda self, records, indices: [(c, indices) for c in self.all]),
+        patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
+    ):
+        engine.replace_all(rules)  # re-plans without the dataset index
         unscreened = engine.apply_batch(unscreened_input)
     assert [(r.hits, r.dropped, r.record) for r in unscreened] == [
         (r.hits, r.dropped, r.record) for r in results

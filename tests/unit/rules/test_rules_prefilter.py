@@ -1,0 +1,147 @@
+"""The pre-filter is a shortcut only: it never changes which rules match.
+
+Values are drawn from a tiny alphabet so that substrings, prefixes, required regex literals and
+value sets hit often; the same batch is then decided with every pre-filter switched off
+(no dataset index, no candidate checks, no necessary-condition checks in the facts).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from unittest.mock import patch
+
+import re2
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from common.rules import RuleEngine, RuleResult, validate_ruleset
+from common.rules.compiled import Group
+from common.rules.conditions import CompiledCondition
+from common.rules.regex import required_literal
+
+ALPHABET = "ab. 1"
+text = st.text(ALPHABET, max_size=8)
+short = st.text("ab1", max_size=2)  # constants: short, so that they often occur in values
+PATTERNS = [
+    "ab",
+    "a+b",
+    "ab*a",
+    r"a\.b",
+    "^ab",
+    "b$",
+    "(a)b",
+    "(?P<g>ab)a",
+    "a|b",
+    "a{2}",
+    "ba{0,2}",
+    "[ab]a",
+    r"\bab\b",
+    r"\d+\.",
+    "(?:ab)+ba",
+    "(?i)ab",
+    "a.b",
+    "ab?",
+]
+FIELDS = ["message", "message", "log.level", "event.dataset", "process.pid", "tags"]
+
+
+@st.composite
+def leaf(draw: Any) -> dict[str, Any]:
+    field = draw(st.sampled_from(FIELDS))
+    op = draw(st.sampled_from(["eq", "ne", "in", "contains", "startswith", "matches", "exists", "gt"]))
+    value: Any
+    if op == "matches":
+        value = draw(st.sampled_from(PATTERNS))
+    elif op == "in":
+        value = draw(st.lists(st.one_of(short, st.integers(0, 2)), min_size=1, max_size=3))
+    elif op == "exists":
+        value = draw(st.booleans())
+    elif op == "gt":
+        value = draw(st.integers(0, 2))
+    else:
+        value = draw(st.one_of(short, st.integers(0, 2)))
+    return {"field": field, "op": op, "value": value}
+
+
+nested = st.recursive(
+    leaf(),
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"all": st.lists(inner, min_size=1, max_size=3)}),
+        st.fixed_dictionaries({"any": st.lists(inner, min_size=1, max_size=2)}),
+        st.fixed_dictionaries({"not": inner}),
+    ),
+    max_leaves=3,
+)
+scope = st.sampled_from([[], [{"field": "event.dataset", "op": "eq", "value": "a"}]])
+# Mostly top-level conjunctions of plain tests: those are what the pre-filter exploits.
+condition = st.builds(
+    lambda s, leaves: {"all": s + leaves},
+    scope,
+    st.lists(st.one_of(leaf(), leaf(), nested), min_size=1, max_size=3),
+)
+rule_ids = [f"r{i}" for i in range(6)]
+rules = st.lists(st.sampled_from(rule_ids), min_size=1, max_size=6, unique=True).flatmap(
+    lambda ids: st.tuples(*[st.fixed_dictionaries({"id": st.just(i), "when": condition}) for i in ids])
+)
+field_value = st.one_of(text, text, short, st.integers(0, 2), st.none(), st.lists(short, max_size=2))
+record = st.fixed_dictionaries(
+    {},
+    optional={
+        "message": field_value,
+        "log": st.fixed_dictionaries({}, optional={"level": field_value}),
+        "event": st.fixed_dictionaries({}, optional={"dataset": st.sampled_from(["a", "b", 1])}),
+        "process": st.fixed_dictionaries({}, optional={"pid": field_value}),
+        "tags": field_value,
+    },
+)
+
+
+def outcome(results: list[RuleResult]) -> list[tuple[list[str], dict[str, Any]]]:
+    return [(r.hits, r.record) for r in results]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_set=rules, records=st.lists(record, min_size=1, max_size=12))
+def test_prefilter_never_changes_the_outcome(
+    engine: RuleEngine, rule_set: tuple[dict[str, Any], ...], records: list[dict[str, Any]]
+) -> None:
+    # Each rule tags: later rules may see earlier tags (stages), as in real rule sets.
+    full = [{**r, "then": [{"action": "tag", "value": r["id"]}]} for r in rule_set]
+    assume(not validate_ruleset(full))
+    engine.replace_all(full)
+    unfiltered_input = copy.deepcopy(records)
+    filtered = outcome(engine.apply_batch(records))
+    with (
+        patch.object(CompiledCondition, "datasets", property(lambda self: None)),
+        patch.object(Group, "select", lambda self, records, indices: [(c, indices) for c in self.all]),
+        patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
+    ):
+        engine.replace_all(full)  # re-planned without the dataset index
+        unfiltered = outcome(engine.apply_batch(unfiltered_input))
+    assert filtered == unfiltered
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(PATTERNS) | st.text("ab.()|*+?{}[]^$\\2,", max_size=8), subject=text)
+def test_a_required_literal_is_in_every_match(pattern: str, subject: str) -> None:
+    try:
+        compiled = re2.compile(pattern)
+    except re2.error:
+        assume(False)
+        return
+    literal = required_literal(pattern)
+    if literal is not None and compiled.search(subject) is not None:
+        assert literal in subject
+
+
+def test_required_literals() -> None:
+    assert required_literal(r"\bInvalid user (\S+) from") == "Invalid user "
+    assert required_literal("ab+c") == "ab"  # "abbc" has "ab" and "c" but not "abc"
+    assert required_literal("ab*c") == "a"
+    assert required_literal("x(a|b)yz") == "yz"
+    assert required_literal("a|bc") is None
+    assert required_literal("(?i)abc") is None
+    assert required_literal(r"\Qa.b\E") is None
+    assert required_literal("[[:alpha:]]+ms") == "ms"
+    assert required_literal("a{,2}") is None  # RE2 reads "{,2}" literally
