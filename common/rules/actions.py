@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from common.rules.regex import compile_pattern, expand_grok
+from common.rules.regex import ActionPattern, expand_grok
 from common.rules.validate import window_seconds
 from common.schema.ecs import EcsRecord, add_tag, get_field, has_field, remove_field, set_field
 from common.schema.rule import DEFAULT_MASK_REPLACEMENT
@@ -85,18 +85,19 @@ def _tag(value: str) -> Apply:
 
 def _extract(field: str, pattern: str, into: dict[str, str]) -> Apply:
     expanded = expand_grok(pattern)
-    search = compile_pattern(expanded.pattern).search
+    compiled = ActionPattern(expanded.pattern)
     targets = list({**expanded.fields, **into}.items())
+    numbers = [compiled.groupindex[group] for group, _ in targets]
+    paths = [path for _, path in targets]
 
     def apply(record: EcsRecord) -> None:
         text = _text(get_field(record, field))
         if text is None:
             return
-        match = search(text)
-        if match is None:
+        values = compiled.groups(text, numbers)
+        if values is None:
             return
-        for group, path in targets:
-            value = match.group(group)
+        for path, value in zip(paths, values, strict=True):
             if value is not None:
                 set_field(record, path, value)
 
@@ -111,15 +112,13 @@ def _route(dataset: str) -> Apply:
 
 
 def _mask(field: str, pattern: str, replacement: str) -> Apply:
-    compiled = compile_pattern(expand_grok(pattern).pattern)
-
-    def literal(_: Any) -> str:
-        return replacement  # a literal: "\1" in a replacement is not a back-reference
+    compiled = ActionPattern(expand_grok(pattern).pattern)
 
     def apply(record: EcsRecord) -> None:
         value = get_field(record, field)
         if isinstance(value, str):
-            masked = compiled.sub(literal, value)
+            # A literal replacement: "\1" in it is not a back-reference.
+            masked = compiled.replace(value, replacement)
             if masked != value:
                 set_field(record, field, masked)
 

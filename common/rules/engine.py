@@ -185,7 +185,7 @@ class RuleEngine:
 
     def apply_batch(self, records: list[EcsRecord]) -> list[RuleResult]:
         plan = self._plan  # one consistent rule set for the whole batch, even if swapped meanwhile
-        results = [RuleResult(record=r) for r in records]
+        results = [RuleResult(r) for r in records]
         alive = list(range(len(records)))
         for stage in plan.stages:
             if not alive:
