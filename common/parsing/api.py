@@ -7,6 +7,8 @@ from typing import Any
 
 from common.parsing import detect
 from common.parsing.context import Context
+from common.parsing.detect import DISPATCH as _DISPATCH
+from common.parsing.detect import other as _other
 from common.parsing.formats import stacktrace
 from common.parsing.options import ParseOptions
 from common.parsing.sanitize import decode, strip_ansi
@@ -35,6 +37,25 @@ def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict
     """
     opts = options if options is not None else default_options()
     try:
+        # The common case inline (valid UTF-8 bytes under the size limit, one line, no control
+        # characters): at ~100k lines/s every function call and check shows in the profile.
+        if type(raw) is bytes and len(raw) <= opts.max_message_bytes:
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError:
+                return _parse(raw, opts)
+            if not text.isprintable():  # "\n", "\r", ESC, tabs...: the general path
+                return _parse(raw, opts)
+            now = opts.clock()
+            ctx: Context | None = getattr(_local, "ctx", None)
+            if ctx is None or ctx.options is not opts:
+                ctx = _context(opts, now)
+            else:
+                ctx.now = now
+            rec = _DISPATCH.get(text[0], _other)(text, ctx) if text else None
+            if rec is None:
+                rec = {"message": text, "event": {"dataset": "unknown"}, "tags": [TAG_PARSE_FAILURE]}
+            return _finish(rec, text, (), now)
         return _parse(raw, opts)
     except Exception:  # a parser bug must cost a tag, never the line
         return _safe_failure(raw, opts)
@@ -101,11 +122,11 @@ def _unknown(text: str) -> dict[str, Any]:
 
 def _finish(rec: dict[str, Any], original: str, tags: tuple[str, ...], now: float) -> dict[str, Any]:
     ingested = ingest_time(now)
-    if "@timestamp" in rec:
-        if rec["@timestamp"] is None:
-            rec["@timestamp"] = ingested
-            rec.setdefault("tags", []).append(TAG_TIMESTAMP_FAILURE)
-    else:
+    stamp = rec.get("@timestamp", False)
+    if stamp is None:
+        rec["@timestamp"] = ingested
+        rec.setdefault("tags", []).append(TAG_TIMESTAMP_FAILURE)
+    elif stamp is False:
         rec["@timestamp"] = ingested
     message = rec.get("message")
     if type(message) is not str:

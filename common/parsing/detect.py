@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from common.parsing.context import Context
+from common.parsing.context import Context, StampFields, stamp_cache_slot
 from common.parsing.formats import (
     access,
     apache_error,
@@ -33,40 +33,77 @@ from common.parsing.timestamps import parse_offset
 Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
 _ISO_PREFIX_RE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)([T ])(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?"
+    r"(\d{4}-(\d\d)-(\d\d)([T ])(\d\d):(\d\d):(\d\d))(?:[.,](\d{1,9}))?"
     r"(Z|[+-]\d\d(?::?\d\d)?(?![\d:])| UTC(?= )| GMT(?= ))?"
 )
-_SLASH_PREFIX_RE = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")
-_COMPACT_PREFIX_RE = re.compile(r"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)(?= )")
-_COMPACT_YEAR_PREFIX_RE = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)(?:[.,:](\d{1,9}))?")
+_SLASH_PREFIX_RE = re.compile(r"((?:\d{4}|\d\d)/\d\d/\d\d[ T-]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?")
+_COMPACT_PREFIX_RE = re.compile(r"(\d{6} \d{6})(?= )")
+_COMPACT_YEAR_PREFIX_RE = re.compile(r"(\d{8}[-T ]\d\d:?\d\d:?\d\d)(?:[.,:](\d{1,9}))?")
+_SLASH_FIELDS_RE = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)")
+_COMPACT_YEAR_FIELDS_RE = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)")
 
 _ENVELOPES = frozenset(("syslog", "journald", "syslog.rfc5424"))
 
 
+def _iso_fields(key: str) -> StampFields:
+    """``YYYY-MM-DD?HH:MM:SS`` and an optional zone suffix after a NUL (see _timestamped)."""
+    zone = key[20:]
+    return (
+        key[0:4],
+        key[5:7],
+        key[8:10],
+        key[11:13],
+        key[14:16],
+        key[17:19],
+        parse_offset(zone) if zone else None,
+    )
+
+
+def _slash_fields(key: str) -> StampFields:
+    m = _SLASH_FIELDS_RE.match(key)
+    assert m is not None
+    y, mo, d, h, mi, s = m.groups()
+    return ("20" + y if len(y) == 2 else y), mo, d, h, mi, s, None
+
+
+def _compact_fields(key: str) -> StampFields:
+    return "20" + key[0:2], key[2:4], key[4:6], key[7:9], key[9:11], key[11:13], None
+
+
+def _compact_year_fields(key: str) -> StampFields:
+    m = _COMPACT_YEAR_FIELDS_RE.match(key)
+    assert m is not None
+    y, mo, d, h, mi, s = m.groups()
+    return y, mo, d, h, mi, s, None
+
+
+_ISO_SLOT = stamp_cache_slot()
+_SLASH_SLOT = stamp_cache_slot()
+_COMPACT_SLOT = stamp_cache_slot()
+_COMPACT_YEAR_SLOT = stamp_cache_slot()
+
+
 def _timestamped(text: str, ctx: Context, start: int = 0) -> dict[str, Any] | None:
     """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the tails."""
-    m = _ISO_PREFIX_RE.match(text, start)
     zone: str | None = None
     separator = " "
+    m = _ISO_PREFIX_RE.match(text, start) if text[start + 4 : start + 5] == "-" else None
     if m is not None:
-        y, mo, d, separator, h, mi, s, frac, zone = m.groups()
-        if zone is not None:
-            zone = zone.strip()
-    else:
-        m = (
-            _SLASH_PREFIX_RE.match(text, start)
-            or _COMPACT_PREFIX_RE.match(text, start)
-            or _COMPACT_YEAR_PREFIX_RE.match(text, start)
+        key, separator, frac, zone = m.group(1, 4, 8, 9)
+        # The zone changes the value: it goes into the key, after a separator no stamp contains.
+        ts = ctx.cached_stamp(
+            _ISO_SLOT, key if zone is None else f"{key}\0{zone.strip()}", frac or "", _iso_fields
         )
-        if m is None:
-            return None
-        groups = m.groups()
-        y, mo, d, h, mi, s = groups[:6]
-        frac = groups[6] if len(groups) > 6 else None
-        if len(y) == 2:
-            y = "20" + y
-    offset = parse_offset(zone) if zone else None
-    ts = ctx.stamp_text(y, mo, d, h, mi, s, frac or "", offset)
+    elif (m := _SLASH_PREFIX_RE.match(text, start)) is not None:
+        key, frac = m.groups()
+        ts = ctx.cached_stamp(_SLASH_SLOT, key, frac or "", _slash_fields)
+    elif (m := _COMPACT_PREFIX_RE.match(text, start)) is not None:
+        ts = ctx.cached_stamp(_COMPACT_SLOT, m.group(1), "", _compact_fields)
+    elif (m := _COMPACT_YEAR_PREFIX_RE.match(text, start)) is not None:
+        key, frac = m.groups()
+        ts = ctx.cached_stamp(_COMPACT_YEAR_SLOT, key, frac or "", _compact_year_fields)
+    else:
+        return None
     rest = text[m.end() :]
     if start:
         if rest[:1] != "]":
@@ -82,27 +119,55 @@ def _timestamped(text: str, ctx: Context, start: int = 0) -> dict[str, Any] | No
     rec = log4j.parse_tail(rest, ts, ctx)
     if rec is None:
         rec = python_logging.parse_tail(rest, ts, ctx)
-    if rec is None and rest[1:2] in (" ", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"):
+    if rec is None and rest[1:2] in _SPACE_OR_DIGIT:
         rec = logcat.parse_tail(rest, ts, ctx)
     if rec is None and separator == "T" and zone is not None:
         rec = journald.parse_iso_tail(rest[1:], ts, colon_offset=":" in zone or zone == "Z")
+        if rec is not None:
+            return _open_envelope(rec, ctx)
     if rec is None:
         rec = generic.parse_tail(rest, ts, ctx)
     return rec
 
 
+_SPACE_OR_DIGIT = frozenset(" 0123456789")
+
+
+# Each parser below is tried only when the line has the characters its pattern requires at fixed
+# places (a failed regex attempt costs several times such a check).
+
+
 def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
-    if text[4:5] == "-":  # ISO date first: by far the most common digit-led shape
+    c4 = text[4:5]
+    if c4 == "-":  # ISO date first: by far the most common digit-led shape
         rec = _timestamped(text, ctx)
         if rec is not None:
             return rec
-    return (
-        logcat.parse(text, ctx)
-        or (redis.parse(text, ctx) if ":" in text[1:8] else None)
-        or access.parse(text, ctx)
-        or _timestamped(text, ctx)
-        or journald.parse_unix(text, ctx)
-    )
+    c2 = text[2:3]
+    if c2 == "-":
+        rec = logcat.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if ":" in text[1:8]:
+        rec = redis.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if " [" in text:
+        rec = access.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if c4 != "-" and (c2 == "/" or c4 == "/" or text[6:7] == " " or text[8:9] in _COMPACT_YEAR_SEPARATORS):
+        rec = _timestamped(text, ctx)
+        if rec is not None:
+            return rec
+    if "." in text[9:12]:
+        rec = journald.parse_unix(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return None
+
+
+_COMPACT_YEAR_SEPARATORS = frozenset("-T ")
 
 
 def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
@@ -115,21 +180,32 @@ def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
         rec = logcat.parse_brief(text, ctx)
         if rec is not None:
             return rec
-    return (
-        syslog.parse_rfc3164(text, ctx)
-        or journald.parse_full(text, ctx)
-        or python_logging.parse_basic(text, ctx)
-        or logfmt.parse(text, ctx)
-        or access.parse(text, ctx)
-    )
+    if text[3:4] == " ":
+        rec = syslog.parse_rfc3164(text, ctx) or journald.parse_full(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return python_logging.parse_basic(text, ctx) or logfmt.parse(text, ctx) or _access(text, ctx)
 
 
 def _lower(text: str, ctx: Context) -> dict[str, Any] | None:
-    return logfmt.parse(text, ctx) or access.parse(text, ctx) or syslog.parse_rfc3164(text, ctx)
+    rec = logfmt.parse(text, ctx) or _access(text, ctx)
+    if rec is None and text[3:4] == " ":
+        rec = syslog.parse_rfc3164(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return rec
+
+
+def _access(text: str, ctx: Context) -> dict[str, Any] | None:
+    return access.parse(text, ctx) if " [" in text else None
 
 
 def _json(text: str, ctx: Context) -> dict[str, Any] | None:
-    return json_lines.parse(text, ctx, parse_known)
+    rec = json_lines.parse(text, ctx, parse_known)
+    # ECS input may name a wrapper dataset itself ("syslog"): its message is a payload like any other.
+    if rec is not None and rec["event"]["dataset"] in _ENVELOPES:
+        return _open_envelope(rec, ctx)
+    return rec
 
 
 _RFC5424_START_RE = re.compile(r"<\d{1,3}>\d")
@@ -137,8 +213,10 @@ _RFC5424_START_RE = re.compile(r"<\d{1,3}>\d")
 
 def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
     if _RFC5424_START_RE.match(text):
-        return syslog.parse_rfc5424(text, ctx) or syslog.parse_rfc3164(text, ctx)
-    return syslog.parse_rfc3164(text, ctx)
+        rec = syslog.parse_rfc5424(text, ctx) or syslog.parse_rfc3164(text, ctx)
+    else:
+        rec = syslog.parse_rfc3164(text, ctx)
+    return None if rec is None else _open_envelope(rec, ctx)
 
 
 def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
@@ -147,12 +225,13 @@ def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
     return apache_error.parse(text, ctx)
 
 
-def _other(text: str, ctx: Context) -> dict[str, Any] | None:
-    return access.parse(text, ctx) or logfmt.parse(text, ctx)
+def other(text: str, ctx: Context) -> dict[str, Any] | None:
+    """Lines starting with a character no format favours: only the shapes that allow it."""
+    return _access(text, ctx) or logfmt.parse(text, ctx)
 
 
 def _build_dispatch() -> dict[str, Parser]:
-    table: dict[str, Parser] = {"{": _json, "<": _angle, "[": _bracket, ":": _other}
+    table: dict[str, Parser] = {"{": _json, "<": _angle, "[": _bracket, ":": other}
     for code in range(128):
         c = chr(code)
         if c in table:
@@ -166,7 +245,8 @@ def _build_dispatch() -> dict[str, Parser]:
     return table
 
 
-_DISPATCH = _build_dispatch()
+# First character -> parser; any other first character goes to ``other``.
+DISPATCH = _build_dispatch()
 
 
 def _merge_payload(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
@@ -207,16 +287,18 @@ def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
     return None
 
 
+def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """A syslog/journald record whose message is JSON, logfmt, klog or an access log: parse that too."""
+    message = rec.get("message")
+    if message:
+        inner = _payload(message, ctx)
+        if inner is not None:
+            return _merge_payload(rec, inner)
+    return rec
+
+
 def parse_known(text: str, ctx: Context) -> dict[str, Any] | None:
     """A partial record for ``text`` in a recognised format, or None."""
     if not text:
         return None
-    parser = _DISPATCH.get(text[0], _other)
-    rec = parser(text, ctx)
-    if rec is not None and rec["event"]["dataset"] in _ENVELOPES:
-        message = rec.get("message")
-        if message:
-            inner = _payload(message, ctx)
-            if inner is not None:
-                return _merge_payload(rec, inner)
-    return rec
+    return DISPATCH.get(text[0], other)(text, ctx)

@@ -304,6 +304,46 @@ def from_iso_text(now: float, zone: Zone, text: str) -> str | None:
     return text_to_iso(now, zone, y, mo, d, h or "00", mi or "00", s or "00", frac or "", offset)
 
 
+def yearless_window(
+    now: float,
+    zone: Zone,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    offset: int | None = None,
+) -> tuple[float, float] | None:
+    """The clock readings for which :func:`to_iso` gives a year-less stamp the same year as at ``now``.
+
+    Mirrors the year inference of :func:`to_iso`: the answer can only change when the current year
+    does or when "now + 1 day" passes the stamp. None for Feb 29 (its year search is not worth
+    mirroring): such stamps are not cached.
+    """
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 24 and minute <= 59 and second <= 60):
+        return _ALWAYS
+    if day > _DAYS_IN_MONTH[month]:
+        return _ALWAYS
+    if day == 29 and month == 2:
+        return None
+    if second == 60:
+        second = 59
+    year = time.gmtime(now).tm_year
+    tz = offset if offset is not None else zone.offset_of_local(year, month, day, min(hour, 23))
+    epoch = days_from_civil(year, month, day) * _DAY + hour * 3600 + minute * 60 + second - tz
+    start = days_from_civil(year, 1, 1) * _DAY
+    if epoch > now + _DAY:  # last year's stamp until "now + 1 day" reaches it
+        return (start, epoch - _DAY)
+    return (max(start, epoch - _DAY), days_from_civil(year + 1, 1, 1) * _DAY)
+
+
+_ALWAYS = (float("-inf"), float("inf"))
+
+# Appended to a cached "YYYY-MM-DDTHH:MM:SS." prefix after the fraction digits, by their count:
+# pad to 3 or 6 digits, as _fraction does.
+FRACTION_TAIL = ("000Z", "00Z", "0Z", "Z", "00Z", "0Z", "Z")
+
+
 _ingest_cache: tuple[int, str] = (-1, "")
 
 

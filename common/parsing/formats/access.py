@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from common.parsing.context import Context
+from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.timestamps import MONTH_DIGITS
 
 # Unrolled "quoted string with backslash escapes": far fewer regex steps than (?:[^"\\]|\\.)*
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _ACCESS_RE = re.compile(
     r"(\S+) (\S+) (\S+|\"[^\"]*\") "
-    r"\[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([+-]\d{4})\] "
+    r"\[(\d\d/[A-Za-z]{3}/\d{4}:\d\d:\d\d:\d\d)(?:\.(\d{1,6}))? ([+-]\d{4})\] "
     + _QUOTED
     + r" (\d{3}|-) (\d+|-)(?: "
     + _QUOTED
@@ -32,56 +32,57 @@ _REQUEST_RE = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
 _IP_RE = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
 
 
+def _fields(key: str) -> StampFields | None:
+    # "10/Oct/2000:13:55:36-0700"
+    month = MONTH_DIGITS.get(key[3:6])
+    if month is None:
+        return None
+    offset = int(key[21:23]) * 3600 + int(key[23:25]) * 60
+    return (
+        key[7:11],
+        month,
+        key[0:2],
+        key[12:14],
+        key[15:17],
+        key[18:20],
+        -offset if key[20] == "-" else offset,
+    )
+
+
+_SLOT = stamp_cache_slot()
+
+
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _ACCESS_RE.match(text)
     if m is None:
         return None
-    (
-        client,
-        ident,
-        user,
-        d,
-        mon,
-        y,
-        h,
-        mi,
-        s,
-        frac,
-        zone,
-        request,
-        status,
-        size,
-        referrer,
-        agent,
-        forwarded,
-        extra,
-    ) = m.groups()
-    month = MONTH_DIGITS.get(mon)
-    if month is None:
+    client, ident, user, stamp, frac, zone, request, status, size, referrer, agent, forwarded, extra = (
+        m.groups()
+    )
+    ts = ctx.cached_stamp(_SLOT, stamp + zone, frac or "", _fields)
+    if ts == REJECT:  # not a month name
         return None
-    offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp_text(
-            y, month, d, h, mi, s, frac or "", -offset if zone[0] == "-" else offset
-        ),
+        "@timestamp": ts,
         "message": request,
         "event": {"dataset": "apache.access" if agent is None else "nginx.access"},
+        "source": {"ip": client} if _IP_RE.match(client) else {"domain": client},
     }
-    rec["source"] = {"ip": client} if _IP_RE.match(client) else {"domain": client}
     http: dict[str, Any] = {}
     req = _REQUEST_RE.match(request)
     if req is not None:
-        http["request"] = {"method": req.group(1)}
-        rec["url"] = {"original": req.group(2)}
-        if req.group(3):
-            http["version"] = req.group(3)
-    response: dict[str, Any] = {}
+        method, url, version = req.groups()
+        http["request"] = {"method": method}
+        rec["url"] = {"original": url}
+        if version:
+            http["version"] = version
     if status != "-":
-        response["status_code"] = int(status)
-    if size != "-":
-        response["body"] = {"bytes": int(size)}
-    if response:
-        http["response"] = response
+        if size != "-":
+            http["response"] = {"status_code": int(status), "body": {"bytes": int(size)}}
+        else:
+            http["response"] = {"status_code": int(status)}
+    elif size != "-":
+        http["response"] = {"body": {"bytes": int(size)}}
     if referrer is not None and referrer != "-":
         http.setdefault("request", {})["referrer"] = referrer
     if http:
@@ -91,13 +92,15 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     user = user.strip('"')
     if user != "-" and user:
         rec["user"] = {"name": user}
-    labels: dict[str, str] = {}
-    if ident != "-":
-        labels["ident"] = ident
-    if forwarded is not None and forwarded != "-":
-        labels["x_forwarded_for"] = forwarded
-    if extra.strip():
-        labels["access_extra"] = extra.strip()
-    if labels:
-        rec["labels"] = labels
+    if ident != "-" or forwarded is not None or extra:
+        labels: dict[str, str] = {}
+        if ident != "-":
+            labels["ident"] = ident
+        if forwarded is not None and forwarded != "-":
+            labels["x_forwarded_for"] = forwarded
+        extra = extra.strip()
+        if extra:
+            labels["access_extra"] = extra
+        if labels:
+            rec["labels"] = labels
     return rec

@@ -22,7 +22,7 @@ from typing import Any
 from common.parsing.context import Context
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
-from common.parsing.timestamps import from_epoch, from_iso_text
+from common.parsing.timestamps import from_epoch
 
 TAG_DEPTH = "_json_depth_limited"
 TAG_LABELS = "_labels_truncated"
@@ -109,7 +109,7 @@ def _to_text(value: Any) -> str:
 
 def _stamp(value: Any, ctx: Context) -> str | None:
     if isinstance(value, str):
-        stamp = from_iso_text(ctx.now, ctx.zone, value)
+        stamp = ctx.iso_text_stamp(value)
         if stamp is None and value.replace(".", "", 1).isdigit():
             stamp = from_epoch(value)
         return stamp

@@ -5,24 +5,32 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from common.parsing.context import Context
+from common.parsing.context import Context, StampFields, stamp_cache_slot
 
 _KLOG_RE = re.compile(
-    r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}) +(\d+) ([^\s:\]]+):(\d+)\] ?(.*)", re.DOTALL
+    r"([IWEF])(\d{4} \d\d:\d\d:\d\d)\.(\d{1,9}) +(\d+) ([^\s:\]]+):(\d+)\] ?(.*)", re.DOTALL
 )
 _LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
+
+
+def _fields(key: str) -> StampFields:
+    # "MMDD HH:MM:SS": klog carries no year and no zone
+    return None, key[0:2], key[2:4], key[5:7], key[8:10], key[11:13], None
+
+
+_SLOT = stamp_cache_slot(yearless=True)
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _KLOG_RE.match(text)
     if m is None:
         return None
-    sev, mo, d, h, mi, s, frac, tid, file_name, line, msg = m.groups()
+    sev, stamp, frac, tid, file_name, line, msg = m.groups()
     return {
-        # klog carries no year and no zone; the thread id is what glog prints there (often the pid).
-        "@timestamp": ctx.stamp_text(None, mo, d, h, mi, s, frac),
+        "@timestamp": ctx.cached_yearless_stamp(_SLOT, stamp, frac, _fields),
         "message": msg,
         "log": {"level": _LEVELS[sev], "origin": {"file": {"name": file_name, "line": int(line)}}},
+        # the thread id is what glog prints there (often the pid)
         "process": {"thread": {"id": int(tid)}},
         "event": {"dataset": "klog"},
     }

@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from common.parsing.context import Context
+from common.parsing.context import Context, StampFields, stamp_cache_slot
 
 _LEVELS = {"V": "trace", "D": "debug", "I": "info", "W": "warn", "E": "error", "F": "fatal", "A": "fatal"}
 
 # 03-17 16:13:38.811  1702  2395 D WindowManager: msg
 _THREADTIME_RE = re.compile(
-    r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3,6}) +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL
+    r"(\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3,6}) +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL
 )
 # 03-17 16:13:38.811 D/WindowManager( 1702): msg
-_TIME_RE = re.compile(
-    r"(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3,6}) ([VDIWEFA])/(.*?)\( *(\d+)\): ?(.*)", re.DOTALL
-)
+_TIME_RE = re.compile(r"(\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3,6}) ([VDIWEFA])/(.*?)\( *(\d+)\): ?(.*)", re.DOTALL)
 # D/WindowManager( 1702): msg
 _BRIEF_RE = re.compile(r"([VDIWEFA])/([^(]*?)\( *(\d+)\): ?(.*)", re.DOTALL)
 # after an ISO date (logcat -v year):  1702  2395 D WindowManager: msg
@@ -38,16 +36,24 @@ def _record(ts: str | None, level: str, tag: str, pid: str, tid: str | None, msg
     return rec
 
 
+def _fields(key: str) -> StampFields:
+    # "MM-DD HH:MM:SS": no year, no zone
+    return None, key[0:2], key[3:5], key[6:8], key[9:11], key[12:14], None
+
+
+_SLOT = stamp_cache_slot(yearless=True)
+
+
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _THREADTIME_RE.match(text)
     if m is not None:
-        mo, d, h, mi, s, frac, pid, tid, level, tag, msg = m.groups()
-        ts = ctx.stamp_text(None, mo, d, h, mi, s, frac)
+        stamp, frac, pid, tid, level, tag, msg = m.groups()
+        ts = ctx.cached_yearless_stamp(_SLOT, stamp, frac, _fields)
         return _record(ts, level, tag, pid, tid, msg)
     m = _TIME_RE.match(text)
     if m is not None:
-        mo, d, h, mi, s, frac, level, tag, pid, msg = m.groups()
-        ts = ctx.stamp_text(None, mo, d, h, mi, s, frac)
+        stamp, frac, level, tag, pid, msg = m.groups()
+        ts = ctx.cached_yearless_stamp(_SLOT, stamp, frac, _fields)
         return _record(ts, level, tag.strip(), pid, None, msg)
     return None
 

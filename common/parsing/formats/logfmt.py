@@ -12,23 +12,50 @@ from typing import Any
 from common.parsing.context import Context
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
-from common.parsing.timestamps import from_epoch, from_iso_text
+from common.parsing.timestamps import from_epoch
 
 _VALUE = r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)'
-_PAIR_RE = re.compile(r'([^\s="]+)(?:=(' + _VALUE + r"))?")
-# The whole line must be pairs separated by blanks; checked in one C-level pass before splitting.
-_LINE_RE = re.compile(r'[ \t]*[^\s="]+(?:=' + _VALUE + r')?(?:[ \t]+[^\s="]+(?:=' + _VALUE + r")?)*[ \t]*")
+# findall -> (key, "=" or "" for a bare key, raw value)
+_PAIR_RE = re.compile(r'([^\s="]+)(?:(=)(' + _VALUE + r"))?")
+# The whole line must be pairs separated by blanks, the first with a value; checked in one C-level
+# pass before splitting.
+_LINE_RE = re.compile(r'[ \t]*[^\s="]+=' + _VALUE + r'(?:[ \t]+[^\s="]+(?:=' + _VALUE + r")?)*[ \t]*")
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 _TIME_KEYS = frozenset(("time", "ts", "t", "timestamp", "@timestamp", "date"))
 _LEVEL_KEYS = frozenset(("level", "lvl", "severity", "loglevel", "log.level", "at"))  # "at": Heroku
 _MESSAGE_KEYS = frozenset(("msg", "message"))
+_LOGGER_KEYS = frozenset(("logger", "component", "module"))
+
+# What a key means, by its lower-case spelling: "" (a label) or one of these.
+_MESSAGE, _LEVEL, _TIME, _LOGGER, _CALLER = "message", "level", "time", "logger", "caller"
+# key -> (meaning, label key); keys repeat from line to line, so this is one dict hit per pair.
+_key_cache: dict[str, tuple[str, str]] = {}
+
+
+def _role(key: str) -> tuple[str, str]:
+    lowered = key.lower()
+    if lowered in _MESSAGE_KEYS:
+        role = _MESSAGE
+    elif lowered in _LEVEL_KEYS:
+        role = _LEVEL
+    elif lowered in _TIME_KEYS:
+        role = _TIME
+    elif lowered in _LOGGER_KEYS:
+        role = _LOGGER
+    elif lowered == "caller":
+        role = _CALLER
+    else:
+        role = ""
+    found = (role, label_key(key))
+    if len(_key_cache) >= 4096:
+        _key_cache.clear()
+    _key_cache[key] = found
+    return found
 
 
 def _unquote(value: str) -> str:
-    if value[:1] != '"':
-        return value
     inner = value[1:-1]
     if "\\" not in inner:
         return inner
@@ -36,50 +63,61 @@ def _unquote(value: str) -> str:
 
 
 def split_pairs(text: str) -> list[tuple[str, str | None]] | None:
-    """The pairs of a whole logfmt line, or None unless the line is entirely ``key=value`` pairs."""
+    """The pairs of a whole logfmt line (value None for a bare key), or None unless the line is
+    entirely ``key=value`` pairs, the first with a value."""
     if _LINE_RE.fullmatch(text) is None:
         return None
-    return [(m.group(1), m.group(2)) for m in _PAIR_RE.finditer(text)]
+    return [(key, value if eq else None) for key, eq, value in _PAIR_RE.findall(text)]
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
-    if "=" not in text[:64] or "\n" in text:
+    if "=" not in text[:64] or "\n" in text or _LINE_RE.fullmatch(text) is None:
         return None
-    pairs = split_pairs(text)
-    if pairs is None or pairs[0][1] is None or sum(1 for _, v in pairs if v is not None) < 2:
-        return None
+    pairs = _PAIR_RE.findall(text)
     rec: dict[str, Any] = {"event": {"dataset": "logfmt"}}
     labels: dict[str, str] = {}
     log: dict[str, Any] = {}
-    for key, raw in pairs:
-        value = "true" if raw is None else _unquote(raw)
-        lowered = key.lower()
-        if lowered in _MESSAGE_KEYS and "message" not in rec:
+    max_labels = ctx.max_labels
+    valued = 0
+    for key, eq, raw in pairs:
+        if eq:
+            valued += 1
+            # only a quoted value can hold a quote
+            value = _unquote(raw) if '"' in raw else raw
+        else:
+            value = "true"
+        role, label = _key_cache.get(key) or _role(key)
+        if not role:
+            if len(labels) < max_labels:
+                labels[label] = value
+        elif role is _MESSAGE and "message" not in rec:
             rec["message"] = value
-        elif lowered in _LEVEL_KEYS and "level" not in log:
+        elif role is _LEVEL and "level" not in log:
             level = normalize_level(value)
             if level is None:
-                labels[label_key(key)] = value
+                labels[label] = value
             else:
                 log["level"] = level
-        elif lowered in _TIME_KEYS and "@timestamp" not in rec:
-            stamp = from_iso_text(ctx.now, ctx.zone, value)
+        elif role is _TIME and "@timestamp" not in rec:
+            stamp = ctx.iso_text_stamp(value)
             if stamp is None and value.replace(".", "", 1).isdigit():
                 stamp = from_epoch(value)
             if stamp is None:
-                labels[label_key(key)] = value
+                labels[label] = value
             else:
                 rec["@timestamp"] = stamp
-        elif lowered in ("logger", "component", "module") and "logger" not in log:
+        elif role is _LOGGER and "logger" not in log:
             log["logger"] = value
-        elif lowered == "caller" and "origin" not in log:
+        elif role is _CALLER and "origin" not in log:
             file_name, _, line = value.rpartition(":")
             if file_name and line.isdigit():
                 log["origin"] = {"file": {"name": file_name, "line": int(line)}}
             else:
-                labels[label_key(key)] = value
-        elif len(labels) < ctx.max_labels:
-            labels[label_key(key)] = value
+                labels[label] = value
+        elif len(labels) < max_labels:
+            labels[label] = value
+    if valued < 2:
+        return None
     if "message" not in rec:
         rec["message"] = text
     if log:

@@ -9,15 +9,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from common.parsing.context import Context
+from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.levels import SYSLOG_SEVERITY
-from common.parsing.timestamps import MONTH_DIGITS, from_iso_text, parse_offset
+from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
 # <13>Jun 14 15:16:01 host tag[pid]: msg   (priority and year optional; day may be space padded)
+# The stamp up to the seconds, and what may follow the fraction (year, zone), are one group each: the
+# cache key.
 _RFC3164_RE = re.compile(
-    r"(?:<(\d{1,3})>)?([A-Z][a-z]{2}|[A-Z]{3}|[a-z]{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?"
-    r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: (\d{4}))?(?: ([A-Z]{3,4}|[+-]\d\d:?\d\d))? (.*)",
+    r"(?:<(\d{1,3})>)?((?:[A-Z][a-z]{2}|[A-Z]{3}|[a-z]{3}) {1,2}\d{1,2} (?:\d{4} )?\d\d:\d\d:\d\d)"
+    r"(?:\.(\d{1,9}))?((?: \d{4})?(?: (?:[A-Z]{3,4}|[+-]\d\d:?\d\d))?) (.*)",
     re.DOTALL,
+)
+_RFC3164_STAMP_RE = re.compile(
+    r"(\w{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)(?: (\d{4}))?(?: (\S+))?"
 )
 # host tag[pid]: msg  |  tag[pid]: msg  |  host msg
 # The tag may carry a version, as old sysklogd writes it: "syslogd 1.4.1: restart."
@@ -74,25 +79,35 @@ def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
     rec["message"] = rest
 
 
+def _stamp_fields(key: str) -> StampFields | None:
+    m = _RFC3164_STAMP_RE.match(key)
+    assert m is not None
+    mon, day, year1, h, mi, s, year2, zone = m.groups()
+    month = MONTH_DIGITS.get(mon)
+    if month is None:
+        return None
+    offset = None if zone is None else parse_offset(zone)
+    return year1 or year2, month, day if len(day) == 2 else "0" + day, h, mi, s, offset
+
+
+_SLOT = stamp_cache_slot(yearless=True)
+
+
 def parse_rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _RFC3164_RE.match(text)
     if m is None:
         return None
-    pri, mon, day, year1, h, mi, s, frac, year2, zone, rest = m.groups()
-    month = MONTH_DIGITS.get(mon)
-    if month is None:
+    pri, stamp, frac, after, rest = m.groups()
+    ts = ctx.cached_yearless_stamp(_SLOT, f"{stamp}{after}" if after else stamp, frac or "", _stamp_fields)
+    if ts == REJECT:  # not a month name
         return None
-    year = year1 or year2
-    offset = None if zone is None else parse_offset(zone)
     # journalctl's short-precise output is the one BSD-style header with sub-second digits.
-    dataset = "journald" if frac is not None and pri is None else "syslog"
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp_text(
-            year, month, day if len(day) == 2 else "0" + day, h, mi, s, frac or "", offset
-        ),
-        "event": {"dataset": dataset},
+        "@timestamp": ts,
+        "event": {"dataset": "journald" if frac is not None and pri is None else "syslog"},
     }
-    _apply_priority(rec, pri)
+    if pri is not None:
+        _apply_priority(rec, pri)
     parse_tail(rest, rec)
     return rec
 
@@ -104,7 +119,7 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
     pri, version, stamp, host, app, procid, msgid, sd, msg = m.groups()
     rec: dict[str, Any] = {"event": {"dataset": "syslog.rfc5424"}}
     if stamp != "-":
-        rec["@timestamp"] = from_iso_text(ctx.now, ctx.zone, stamp)
+        rec["@timestamp"] = ctx.iso_text_stamp(stamp)
     _apply_priority(rec, pri)
     syslog = rec.setdefault("log", {}).setdefault("syslog", {})
     syslog["version"] = version

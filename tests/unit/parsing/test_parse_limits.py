@@ -79,12 +79,12 @@ def test_literal_backslash_x_survives_round_trip() -> None:
 
 
 def test_a_parser_bug_costs_a_tag_not_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from common.parsing import detect
+    from common.parsing.formats import syslog
 
     def broken(text: str, ctx: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(detect, "parse_known", broken)
+    monkeypatch.setattr(syslog, "parse_rfc3164", broken)
     record = parse_message(b"Jun 14 15:16:01 combo app[1]: x", OPTIONS)
     assert record["message"] == "Jun 14 15:16:01 combo app[1]: x"
     assert {"_parse_failure", "_parse_error"} <= set(record["tags"])
