@@ -10,7 +10,10 @@ Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
   that followed its events — it is still counted where it belongs.
 - ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
   ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
-  ``body_json`` to the dead-letter topic; count ``stat``).
+  ``body_json`` to the dead-letter topic; count ``stat``). The writer takes them in lists, one list
+  per batch of source records.
+- ``ThresholdCandidate``: ``(threshold key, the engine's ThresholdHit, Kafka timestamp ms, doc id)``
+  — a match of a thresholded alert, keyed by the threshold operator on its first field.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 Stat = tuple[int, str, str, str, str, tuple[str, ...], int, bool]
 WriteRequest = tuple[str, str, str, str, Stat | None]
+ThresholdCandidate = tuple[str, Any, int, str]
 
 INDEXED = "indexed"
 DROPPED = "dropped"
