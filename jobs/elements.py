@@ -22,6 +22,7 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 Stat = tuple[int, str, str, str, str, tuple[str, ...], int, bool]
@@ -60,8 +61,17 @@ def index_name(prefix: str, dataset: str, epoch_ms: int) -> str:
     a parsed timestamp can depend on the parse date (year-less syslog) or fall back to ingest
     time, and a replay must land on the very index the first attempt wrote.
     """
+    return _index_name(prefix, dataset, epoch_ms // _DAY_MS)
+
+
+_DAY_MS = 86_400_000
+
+
+@lru_cache(maxsize=4096)
+def _index_name(prefix: str, dataset: str, day_number: int) -> str:
+    # Cached: it is asked once per event, with very few distinct answers.
     safe = _INDEX_UNSAFE.sub("_", dataset.lower()).lstrip("._-")[:100] or "unknown"
-    day = datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y.%m.%d")
+    day = datetime.fromtimestamp(day_number * 86_400, UTC).strftime("%Y.%m.%d")
     return f"{prefix}-{safe}-{day}"
 
 
