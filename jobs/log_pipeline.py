@@ -2,8 +2,9 @@
 
 Shape (sources -> transforms -> sinks)::
 
-    logs topic(s) ──> batches (SQL, per 100 ms) ──> normalize-and-apply-rules <── rules topic
-                                                     │                       (broadcast state)
+    logs topic(s) ──> SQL window: ARRAY_AGG per 50 ms, per partition and offset bucket
+                          │ batches
+                      normalize-and-apply-rules <── rules topic (broadcast state)
                           │ main: lists of documents, alerts, dead letters ──┐
                           │ side: threshold candidates ──> threshold-alerts ──┤ (+ alerts topic)
                           │ side: alerts ──> alerts topic                     │
