@@ -35,6 +35,8 @@ class JobConfig:
     es_bulk_linger_ms: int = 20
     es_request_timeout_s: int = 30
     bundle_size: int = 5000
+    # Records reach the Python operators in batches gathered over this much processing time.
+    batch_ms: int = 50
     bundle_time_ms: int = 100
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
@@ -72,6 +74,7 @@ class JobConfig:
             es_bulk_linger_ms=env_int(env, "LOGFLOW_ES_BULK_LINGER_MS", cls.es_bulk_linger_ms, 0),
             es_request_timeout_s=env_int(env, "LOGFLOW_ES_REQUEST_TIMEOUT_S", cls.es_request_timeout_s, 1),
             bundle_size=env_int(env, "LOGFLOW_BUNDLE_SIZE", cls.bundle_size, 1),
+            batch_ms=env_int(env, "LOGFLOW_BATCH_MS", cls.batch_ms, 1),
             bundle_time_ms=env_int(env, "LOGFLOW_BUNDLE_TIME_MS", cls.bundle_time_ms, 1),
             kafka=KafkaSettings.from_env(env),
             elasticsearch=ElasticsearchSettings.from_env(env),

@@ -10,7 +10,10 @@ Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
   that followed its events — it is still counted where it belongs.
 - ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
   ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
-  ``body_json`` to the dead-letter topic; count ``stat``).
+  ``body_json`` to the dead-letter topic; count ``stat``). The writer takes them in lists, one list
+  per batch of source records.
+- ``ThresholdCandidate``: ``(threshold key, the engine's ThresholdHit, Kafka timestamp ms, doc id)``
+  — a match of a thresholded alert, keyed by the threshold operator on its first field.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 Stat = tuple[int, str, str, str, str, tuple[str, ...], int, bool]
 WriteRequest = tuple[str, str, str, str, Stat | None]
+ThresholdCandidate = tuple[str, Any, int, str]
 
 INDEXED = "indexed"
 DROPPED = "dropped"
@@ -56,8 +61,17 @@ def index_name(prefix: str, dataset: str, epoch_ms: int) -> str:
     a parsed timestamp can depend on the parse date (year-less syslog) or fall back to ingest
     time, and a replay must land on the very index the first attempt wrote.
     """
+    return _index_name(prefix, dataset, epoch_ms // _DAY_MS)
+
+
+_DAY_MS = 86_400_000
+
+
+@lru_cache(maxsize=4096)
+def _index_name(prefix: str, dataset: str, day_number: int) -> str:
+    # Cached: it is asked once per event, with very few distinct answers.
     safe = _INDEX_UNSAFE.sub("_", dataset.lower()).lstrip("._-")[:100] or "unknown"
-    day = datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y.%m.%d")
+    day = datetime.fromtimestamp(day_number * 86_400, UTC).strftime("%Y.%m.%d")
     return f"{prefix}-{safe}-{day}"
 
 

@@ -2,8 +2,10 @@
 
 Shape (sources -> transforms -> sinks)::
 
-    logs topic(s) ──> normalize-and-apply-rules <── rules topic (broadcast state)
-                          │ main: documents, alerts, dead letters ──┐
+    logs topic(s) ──> SQL window: ARRAY_AGG per 50 ms, per partition and offset bucket
+                          │ batches
+                      normalize-and-apply-rules <── rules topic (broadcast state)
+                          │ main: lists of documents, alerts, dead letters ──┐
                           │ side: threshold candidates ──> threshold-alerts ──┤ (+ alerts topic)
                           │ side: alerts ──> alerts topic                     │
                           │ side: dropped stats ─────────────┐                ▼
@@ -33,6 +35,8 @@ UID_ALERTS_SINK = "alerts-kafka-sink"
 UID_ES_WRITER = "elasticsearch-writer"
 UID_WINDOW_STATS = "window-statistics"
 UID_STATS_SINK = "window-statistics-sink"
+
+ASYNC_CAPACITY = 16
 
 
 def flink_configuration(config: JobConfig) -> Any:
@@ -116,7 +120,7 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     from jobs.transforms.window_stats import WindowStatistics, window_start
 
     t_env = StreamTableEnvironment.create(env)
-    logs = sources.log_records(t_env, config)
+    logs = sources.log_batches(t_env, config)
     rule_changes = sources.rule_changes(t_env, config)
 
     pickled = Types.PICKLED_BYTE_ARRAY()
@@ -159,7 +163,9 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
             # for it, which capped the writer at a few hundred documents per second. The writer
             # bounds each request itself and retries until Elasticsearch takes the document.
             Time.milliseconds(0),
-            capacity=max(config.es_bulk_docs * 2, 100),
+            # Elements are whole batches: a few in flight keep bulk requests full and, when
+            # Elasticsearch is slow or down, fill up quickly so that Flink backpressures the source.
+            capacity=ASYNC_CAPACITY,
             output_type=pickled,
         )
         .name("elasticsearch writer")

@@ -102,6 +102,10 @@ class BulkBatcher:
         self.retries = 0
 
     async def submit(self, index: str, doc_id: str, body: str) -> Outcome:
+        return await self.enqueue(index, doc_id, body)
+
+    def enqueue(self, index: str, doc_id: str, body: str) -> asyncio.Future[Outcome]:
+        """Queue one document; the future resolves with its outcome. Call from the event loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self._pending.append(_Pending(index, doc_id, body, future))
@@ -110,7 +114,7 @@ class BulkBatcher:
             self._flush_now()
         elif self._timer is None:
             self._timer = loop.call_later(self._linger_s, self._flush_now)
-        return await future
+        return future
 
     def _flush_now(self) -> None:
         if self._timer is not None:

@@ -13,8 +13,10 @@ checkpoint, completes — so every event is counted exactly once per checkpointe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any, cast
 
 from pyflink.datastream import RuntimeContext
@@ -85,34 +87,50 @@ class ElasticsearchWriter(AsyncFunction):
             )
         return self._batcher
 
-    async def async_invoke(self, value: WriteRequest) -> list[Stat]:
+    async def async_invoke(self, value: list[WriteRequest]) -> list[Stat]:
         # All invocations run on the operator's one event-loop thread, so this needs no lock.
         self._in_flight += 1
         try:
-            stat = await self._write(value)
+            stats = await self._write_all(value)
         finally:
             self._in_flight -= 1
-        if stat is not None:
+        for stat in stats:
             self._stats.add(stat)
         return self._stats.drain() if self._in_flight == 0 else []
 
-    async def _write(self, value: WriteRequest) -> Stat | None:
-        """Write one request; the statistic it contributes (None for alerts)."""
-        kind, doc_id, index, body, stat = value
+    async def _write_all(self, requests: list[WriteRequest]) -> list[Stat]:
+        """Write one batch of requests; the statistics they contribute (alerts contribute none)."""
         assert self._producer is not None
-        if kind == DEADLETTER:
-            await self._producer.send(self._config.topics.deadletter, doc_id, body)
-            return stat
-        if len(body) > MAX_DOCUMENT_BYTES:
-            outcome: Any = Rejected(413, "document_too_large", f"{len(body)} bytes > {MAX_DOCUMENT_BYTES}")
-        else:
-            outcome = await self._batcher_in_loop().submit(index, doc_id, body)
-        if isinstance(outcome, Rejected):
-            await self._dead_letter(doc_id, index, body, outcome, stat)
-            if kind == ALERT or stat is None:
-                return None
-            return (stat[0], DEAD_LETTERED, *stat[2:])
-        return stat
+        stats: list[Stat] = []
+        letters: list[Awaitable[None]] = []
+        indexing: list[tuple[WriteRequest, asyncio.Future[Any]]] = []
+        for request in requests:
+            kind, doc_id, index, body, stat = request
+            if kind == DEADLETTER:
+                letters.append(self._producer.send(self._config.topics.deadletter, doc_id, body))
+                if stat is not None:
+                    stats.append(stat)
+            elif len(body) > MAX_DOCUMENT_BYTES:
+                too_large = Rejected(413, "document_too_large", f"{len(body)} bytes > {MAX_DOCUMENT_BYTES}")
+                letters.append(self._dead_letter(doc_id, index, body, too_large, stat))
+                if kind != ALERT and stat is not None:
+                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+            else:
+                indexing.append((request, self._batcher_in_loop().enqueue(index, doc_id, body)))
+        if indexing:
+            await asyncio.gather(*(future for _, future in indexing))
+        for (kind, doc_id, index, body, stat), future in indexing:
+            outcome = future.result()
+            if isinstance(outcome, Rejected):
+                letters.append(self._dead_letter(doc_id, index, body, outcome, stat))
+                if kind != ALERT and stat is not None:
+                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+            elif kind != ALERT and stat is not None:
+                stats.append(stat)
+        if letters:
+            # Acknowledged by Kafka before the batch completes, and so before its checkpoint.
+            await asyncio.gather(*letters)
+        return stats
 
     async def _dead_letter(
         self, doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat | None

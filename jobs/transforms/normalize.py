@@ -1,15 +1,17 @@
-"""Parse each Kafka record into an ECS document and apply the broadcast rules to it.
+"""Parse each batch of Kafka records into ECS documents and apply the broadcast rules to them.
 
-Main output: ``WriteRequest`` tuples for the Elasticsearch writer (documents, alerts, and dead
-letters for records that could not be processed). Side outputs: alert JSON for the alerts topic,
-threshold candidates for the keyed threshold counter, and statistics for dropped records.
+Input: one row per batch, ``records`` = [(payload, topic, partition, offset, kafka_ts), ...] (see
+``jobs.sources.log_batches``). Main output: one list of ``WriteRequest`` per batch for the
+Elasticsearch writer (documents, alerts, and dead letters for records that could not be processed).
+Side outputs: alert JSON for the alerts topic, threshold candidates for the keyed threshold counter,
+and statistics for dropped records.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from pyflink.common import Row, RowKind
@@ -17,22 +19,8 @@ from pyflink.datastream import BroadcastProcessFunction, OutputTag, RuntimeConte
 from pyflink.datastream.state import MapStateDescriptor
 
 from jobs.config import JobConfig
-from jobs.elements import (
-    DEAD_LETTERED,
-    DEADLETTER,
-    DOC,
-    DROPPED,
-    INDEXED,
-    alert_request,
-    dead_letter,
-    document_id,
-    index_name,
-    is_late,
-    stat_for,
-    to_json,
-)
+from jobs.transforms.batch import BatchContext, KafkaRecord, process_batch
 from jobs.transforms.rule_set import ActiveRules, RuleChange
-from jobs.transforms.threshold import threshold_candidate
 
 log = logging.getLogger(__name__)
 
@@ -99,53 +87,34 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 state.put(rule_id, value[1])
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
-        payload, topic, partition, offset = value[0], value[1], value[2], value[3]
-        ts_ms = ctx.timestamp()
-        ts_ms = int(ts_ms) if ts_ms is not None else 0
-        raw = bytes(payload) if payload is not None else b""
-        try:
-            yield from self._process(raw, topic, partition, offset, ts_ms, ctx)
-        except Exception as exc:  # a bug or hostile input must cost one record, never the job
-            log.exception("record %s:%s:%s could not be processed", topic, partition, offset)
-            original = raw.decode("utf-8", errors="backslashreplace")
-            letter = dead_letter(
-                "processing_error",
-                "".join(traceback.format_exception_only(type(exc), exc)).strip(),
-                original=original,
-                topic=topic,
-                partition=partition,
-                offset=offset,
-                kafka_ts_ms=ts_ms,
-            )
-            late = is_late(ts_ms, ctx.current_watermark(), self._config.window_seconds)
-            stat = (ts_ms, DEAD_LETTERED, "unknown", "-", "-", (), 1, late)
-            yield DEADLETTER, document_id(topic, partition, offset), "", letter, stat
-
-    def _process(
-        self, raw: bytes, topic: str, partition: int, offset: int, ts_ms: int, ctx: Any
-    ) -> Iterator[Any]:
-        record = self._parse(raw, self._options)
-        doc_id = document_id(topic, partition, offset)
-        event = record.setdefault("event", {})
-        event["id"] = doc_id
-        record["logflow"] = {"kafka": {"topic": topic, "partition": partition, "offset": offset}}
-        result = self._active_rules(ctx).engine.apply_batch([record])[0]
-        record = result.record
-        late = is_late(ts_ms, ctx.current_watermark(), self._config.window_seconds)
-        if result.dropped:
-            yield self._stats_tag, stat_for(record, ts_ms, DROPPED, result.hits, late)
-        else:
-            dataset = str(record.get("event", {}).get("dataset") or "unknown")
-            yield (
-                DOC,
-                doc_id,
-                index_name(self._config.index_prefix, dataset, ts_ms),
-                to_json(record),
-                stat_for(record, ts_ms, INDEXED, result.hits, late),
-            )
-        for hit in result.threshold_hits:
-            yield self._threshold_tag, threshold_candidate(hit, ts_ms, doc_id)
-        for seq, alert in enumerate(result.alerts):
-            body, request = alert_request(alert, f"{doc_id}:alert:{seq}", self._config.index_prefix, ts_ms)
+        records: list[KafkaRecord] = [
+            (r[0], r[1], r[2], r[3], _epoch_ms(r[4])) for r in value[0] if r is not None
+        ]
+        rules = self._active_rules(ctx)
+        batch = BatchContext(
+            parse=self._parse_bytes,
+            engine=rules.engine,
+            index_prefix=self._config.index_prefix,
+            window_seconds=self._config.window_seconds,
+        )
+        out = process_batch(records, ctx.current_watermark(), batch)
+        if out.writes:
+            yield out.writes
+        for body in out.alerts:
             yield self._alerts_tag, body
-            yield request
+        for candidate in out.threshold_candidates:
+            yield self._threshold_tag, candidate
+        for stat in out.dropped_stats:
+            yield self._stats_tag, stat
+
+    def _parse_bytes(self, raw: bytes) -> dict[str, Any]:
+        return self._parse(raw, self._options)
+
+
+def _epoch_ms(kafka_ts: Any) -> int:
+    """The Kafka timestamp as epoch milliseconds (PyFlink hands TIMESTAMP_LTZ over as an Instant)."""
+    if kafka_ts is None:
+        return 0
+    if isinstance(kafka_ts, datetime):
+        return int(kafka_ts.timestamp() * 1000)
+    return int(kafka_ts.to_epoch_milli())

@@ -78,6 +78,15 @@ class ActiveRules:
                 exc,
             )
             return False
+        except Exception:  # an engine failure (e.g. its host process died) must not stop the job
+            self.rejected += 1
+            log.exception(
+                "rule %s version %d could not be activated, keeping version %s",
+                change.rule_id,
+                change.version,
+                self.versions.get(change.rule_id, "none"),
+            )
+            return False
         self.versions[change.rule_id] = change.version
         return True
 

@@ -18,15 +18,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from common.rules.threshold import ThresholdCounter
 from jobs.config import JobConfig
-from jobs.elements import alert_request
-
-# (threshold key, the engine's hit, Kafka timestamp ms, id of the document that matched)
-ThresholdCandidate = tuple[str, Any, int, str]
-
-
-def threshold_candidate(hit: Any, ts_ms: int, doc_id: str) -> ThresholdCandidate:
-    """The element this operator is keyed on, from the engine's ``ThresholdHit``."""
-    return (hit.key, hit, ts_ms, doc_id)
+from jobs.elements import ThresholdCandidate, alert_request
 
 
 class ThresholdAlerts(KeyedProcessFunction):
@@ -59,7 +51,7 @@ class ThresholdAlerts(KeyedProcessFunction):
             hit.alert(), f"{doc_id}:threshold:{hit.rule_id}", self._config.index_prefix, ts_ms
         )
         yield self._alerts_tag, body
-        yield request
+        yield [request]  # the writer takes lists of requests
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
         stored = self._counter.value()
