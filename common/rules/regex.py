@@ -107,12 +107,26 @@ def compile_bytes_pattern(pattern: str) -> Any:
     return re2.compile(pattern.encode("utf-8"), options=_options())
 
 
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (JSON input may carry "\ud800" escapes) have no UTF-8 form; RE2 reads
+        # their surrogatepass bytes as invalid UTF-8, which no literal or class can match.
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, which the text program can take."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def search_test(pattern: str) -> Any:
     """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed)."""
     search = compile_bytes_pattern(pattern).search
 
     def test(text: str) -> bool:
-        return search(text.encode("utf-8")) is not None
+        return search(_utf8(text)) is not None
 
     return test
 
@@ -139,7 +153,10 @@ class ActionPattern:
             if raw is None:
                 return None
             return [None if (value := raw.group(n)) is None else value.decode("ascii") for n in numbers]
-        match = self._text.search(text)
+        try:
+            match = self._text.search(text)
+        except UnicodeEncodeError:
+            match = self._text.search(_without_lone_surrogates(text))
         if match is None:
             return None
         return [match.group(n) for n in numbers]
@@ -150,7 +167,10 @@ class ActionPattern:
             raw_replacement = replacement.encode("ascii")
             replaced: bytes = self._raw.sub(lambda _: raw_replacement, text.encode("ascii"))
             return replaced.decode("ascii")
-        result: str = self._text.sub(lambda _: replacement, text)
+        try:
+            result: str = self._text.sub(lambda _: replacement, text)
+        except UnicodeEncodeError:
+            result = self._text.sub(lambda _: replacement, _without_lone_surrogates(text))
         return result
 
 
