@@ -33,7 +33,7 @@ from common.parsing.timestamps import parse_offset
 Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
 _ISO_PREFIX_RE = re.compile(
-    r"(\d{4}-(\d\d)-(\d\d)([T ])(\d\d):(\d\d):(\d\d))(?:[.,](\d{1,9}))?"
+    r"(\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?"
     r"(Z|[+-]\d\d(?::?\d\d)?(?![\d:])| UTC(?= )| GMT(?= ))?"
 )
 _SLASH_PREFIX_RE = re.compile(r"((?:\d{4}|\d\d)/\d\d/\d\d[ T-]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?")
@@ -83,13 +83,16 @@ _COMPACT_SLOT = stamp_cache_slot()
 _COMPACT_YEAR_SLOT = stamp_cache_slot()
 
 
-def _timestamped(text: str, ctx: Context, start: int = 0) -> dict[str, Any] | None:
-    """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the tails."""
+def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> dict[str, Any] | None:
+    """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the tails.
+
+    ``iso`` False: the caller knows the line has no ISO date there.
+    """
     zone: str | None = None
     separator = " "
-    m = _ISO_PREFIX_RE.match(text, start) if text[start + 4 : start + 5] == "-" else None
+    m = _ISO_PREFIX_RE.match(text, start) if iso else None
     if m is not None:
-        key, separator, frac, zone = m.group(1, 4, 8, 9)
+        key, separator, frac, zone = m.groups()
         # The zone changes the value: it goes into the key, after a separator no stamp contains.
         ts = ctx.cached_stamp(
             _ISO_SLOT, key if zone is None else f"{key}\0{zone.strip()}", frac or "", _iso_fields
@@ -157,7 +160,7 @@ def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
         if rec is not None:
             return rec
     if c4 != "-" and (c2 == "/" or c4 == "/" or text[6:7] == " " or text[8:9] in _COMPACT_YEAR_SEPARATORS):
-        rec = _timestamped(text, ctx)
+        rec = _timestamped(text, ctx, iso=False)
         if rec is not None:
             return rec
     if "." in text[9:12]:

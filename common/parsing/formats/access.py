@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.numbers import INTS, to_int
 from common.parsing.timestamps import MONTH_DIGITS
 
 # Unrolled "quoted string with backslash escapes": far fewer regex steps than (?:[^"\\]|\\.)*
@@ -78,11 +79,14 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
             http["version"] = version
     if status != "-":
         if size != "-":
-            http["response"] = {"status_code": int(status), "body": {"bytes": int(size)}}
+            http["response"] = {
+                "status_code": INTS.get(status) or to_int(status),
+                "body": {"bytes": INTS.get(size) or to_int(size)},
+            }
         else:
-            http["response"] = {"status_code": int(status)}
+            http["response"] = {"status_code": INTS.get(status) or to_int(status)}
     elif size != "-":
-        http["response"] = {"body": {"bytes": int(size)}}
+        http["response"] = {"body": {"bytes": INTS.get(size) or to_int(size)}}
     if referrer is not None and referrer != "-":
         http.setdefault("request", {})["referrer"] = referrer
     if http:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import normalize_level
+from common.parsing.levels import LEVELS, normalize_level
 
 # A pid/thread number may come first: "<ts> 0 [Warning] ..." (MySQL), "<ts> [123] LOG: ..." (PostgreSQL).
 _LEVEL_RE = re.compile(
@@ -25,10 +25,11 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "generic"}}
     m = _LEVEL_RE.match(rest)
     if m is not None:
-        level = normalize_level(m.group(1)) or _EXTRA_LEVELS.get(m.group(1))
-        if level is not None and (len(m.group(1)) > 1 or m.group(1).isupper()):
+        word, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word) or _EXTRA_LEVELS.get(word)
+        if level is not None and (len(word) > 1 or word.isupper()):
             rec["log"] = {"level": level}
-            rec["message"] = m.group(2)
+            rec["message"] = msg
             return rec
     rec["message"] = rest.lstrip(_SEPARATORS)
     return rec

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
+from common.parsing.numbers import INTS, to_int
 
 _KLOG_RE = re.compile(
     r"([IWEF])(\d{4} \d\d:\d\d:\d\d)\.(\d{1,9}) +(\d+) ([^\s:\]]+):(\d+)\] ?(.*)", re.DOTALL
@@ -29,8 +30,11 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return {
         "@timestamp": ctx.cached_yearless_stamp(_SLOT, stamp, frac, _fields),
         "message": msg,
-        "log": {"level": _LEVELS[sev], "origin": {"file": {"name": file_name, "line": int(line)}}},
+        "log": {
+            "level": _LEVELS[sev],
+            "origin": {"file": {"name": file_name, "line": INTS.get(line) or to_int(line)}},
+        },
         # the thread id is what glog prints there (often the pid)
-        "process": {"thread": {"id": int(tid)}},
+        "process": {"thread": {"id": INTS.get(tid) or to_int(tid)}},
         "event": {"dataset": "klog"},
     }

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import normalize_level
+from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.numbers import INTS, to_int
 
 _LOGGER = r"([\w$.\-/]+(?:\[[^\]\s]*\])?)"
 
@@ -44,61 +45,104 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         m = _ZOOKEEPER_RE.match(rest)
         if m is None:
             return None
-        level = normalize_level(m.group(1))
+        word, where, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word)
         if level is None:
             return None
-        where = m.group(2)
         origin = _ZK_ORIGIN_RE.match(where)
         if origin is None:
-            rec = _record(ts, level, where, m.group(3))
-            rec["process"] = {"thread": {"name": where}}
-            return rec
-        rec = _record(ts, level, origin.group(2), m.group(3))
-        rec["log"]["origin"] = {"file": {"line": int(origin.group(3))}}
-        rec["process"] = {"thread": {"name": origin.group(1)}}
-        return rec
-    if first[:2] == " [":
+            return {
+                "@timestamp": ts,
+                "message": msg,
+                "log": {"level": level, "logger": where},
+                "event": {"dataset": "log4j"},
+                "process": {"thread": {"name": where}},
+            }
+        thread, logger, line = origin.groups()
+        return {
+            "@timestamp": ts,
+            "message": msg,
+            "log": {
+                "level": level,
+                "logger": logger,
+                "origin": {"file": {"line": INTS.get(line) or to_int(line)}},
+            },
+            "event": {"dataset": "log4j"},
+            "process": {"thread": {"name": thread}},
+        }
+    second = first[1:2]
+    if second == "[":
         m = _LOGBACK_RE.match(rest)
         if m is None:
             return None
-        level = normalize_level(m.group(2))
+        thread, word, logger, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word)
         if level is None:
             return None
-        rec = _record(ts, level, m.group(3), m.group(4) or "")
-        rec["process"] = {"thread": {"name": m.group(1)}}
-        return rec
-    if first[1:2].isdigit():
+        return {
+            "@timestamp": ts,
+            "message": msg or "",
+            "log": {"level": level, "logger": logger},
+            "event": {"dataset": "log4j"},
+            "process": {"thread": {"name": thread}},
+        }
+    if second.isdigit():
         m = _PID_LEVEL_LOGGER_RE.match(rest)
         if m is None:
             return None
-        level = normalize_level(m.group(2))
+        pid, word, logger, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word)
         if level is None:
             return None
-        rec = _record(ts, level, m.group(3), m.group(4))
-        rec["process"] = {"pid": int(m.group(1))}
-        return rec
-    m = _THREAD_LOGGER_RE.match(rest)
-    if m is not None:
-        level = normalize_level(m.group(1))
-        if level is not None:
-            rec = _record(ts, level, m.group(3), m.group(4))
-            rec["process"] = {"thread": {"name": m.group(2)}}
-            return rec
-    m = _SPRING_RE.match(rest)
-    if m is not None:
-        level = normalize_level(m.group(1))
-        if level is not None:
-            rec = _record(ts, level, m.group(4), m.group(5))
-            rec["process"] = {"pid": int(m.group(2)), "thread": {"name": m.group(3)}}
-            return rec
+        return {
+            "@timestamp": ts,
+            "message": msg,
+            "log": {"level": level, "logger": logger},
+            "event": {"dataset": "log4j"},
+            "process": {"pid": INTS.get(pid) or to_int(pid)},
+        }
+    # The patterns below need a level word right after the blank (except Spring Boot's padded one),
+    # and each its own landmark; checking those first spares most failed regex attempts.
+    word_first = second.isalpha()
+    if word_first and "[" in rest:
+        m = _THREAD_LOGGER_RE.match(rest)
+        if m is not None:
+            word, thread, logger, msg = m.groups()
+            level = LEVELS.get(word) or normalize_level(word)
+            if level is not None:
+                return {
+                    "@timestamp": ts,
+                    "message": msg,
+                    "log": {"level": level, "logger": logger},
+                    "event": {"dataset": "log4j"},
+                    "process": {"thread": {"name": thread}},
+                }
+    if " --- " in rest:
+        m = _SPRING_RE.match(rest)
+        if m is not None:
+            word, pid, thread, logger, msg = m.groups()
+            level = LEVELS.get(word) or normalize_level(word)
+            if level is not None:
+                return {
+                    "@timestamp": ts,
+                    "message": msg,
+                    "log": {"level": level, "logger": logger},
+                    "event": {"dataset": "log4j"},
+                    "process": {"pid": INTS.get(pid) or to_int(pid), "thread": {"name": thread}},
+                }
+    if not word_first:
+        return None
     m = _LEVEL_LOGGER_RE.match(rest)
     if m is not None:
-        level = normalize_level(m.group(1))
+        word, logger, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word)
         if level is not None:
-            return _record(ts, level, m.group(2), m.group(3) or "")
-    m = _TRAILING_LOGGER_RE.match(rest)
-    if m is not None:
-        level = normalize_level(m.group(1))
-        if level is not None:
-            return _record(ts, level, m.group(3), m.group(2))
+            return _record(ts, level, logger, msg or "")
+    if ")" in rest[-2:]:  # "$" also matches before a final newline (a Docker payload's)
+        m = _TRAILING_LOGGER_RE.match(rest)
+        if m is not None:
+            word, msg, logger = m.groups()
+            level = LEVELS.get(word) or normalize_level(word)
+            if level is not None:
+                return _record(ts, level, logger, msg)
     return None

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
+from common.parsing.numbers import INTS, to_int
 
 _LEVELS = {"V": "trace", "D": "debug", "I": "info", "W": "warn", "E": "error", "F": "fatal", "A": "fatal"}
 
@@ -22,9 +23,9 @@ _YEAR_TAIL_RE = re.compile(r" +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re
 
 
 def _record(ts: str | None, level: str, tag: str, pid: str, tid: str | None, msg: str) -> dict[str, Any]:
-    process: dict[str, Any] = {"pid": int(pid)}
+    process: dict[str, Any] = {"pid": INTS.get(pid) or to_int(pid)}
     if tid is not None:
-        process["thread"] = {"id": int(tid)}
+        process["thread"] = {"id": INTS.get(tid) or to_int(tid)}
     rec: dict[str, Any] = {
         "message": msg,
         "log": {"level": _LEVELS[level], "logger": tag},

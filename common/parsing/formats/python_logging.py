@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import normalize_level
+from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.numbers import INTS, to_int
 
 _BASIC_RE = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL|NOTSET):([^:\s]*):(.*)", re.DOTALL)
 _COOKBOOK_RE = re.compile(r" - ([\w.\-]+) - ([A-Za-z]+) - (.*)", re.DOTALL)
@@ -39,20 +40,27 @@ def parse_basic(text: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
-    if rest.startswith(" - "):
+    second = rest[1:2]
+    if second == "-":
+        if rest[:3] != " - ":
+            return None
         m = _COOKBOOK_RE.match(rest)
         if m is None:
             return None
-        level = normalize_level(m.group(2))
-        return None if level is None else _record(ts, level, m.group(1), m.group(3))
+        logger, word, msg = m.groups()
+        level = LEVELS.get(word) or normalize_level(word)
+        return None if level is None else _record(ts, level, logger, msg)
+    if not second.isdigit():  # oslo.log: a pid first
+        return None
     m = _OSLO_RE.match(rest)
     if m is None:
         return None
-    level = normalize_level(m.group(2))
+    pid, word, logger, context, msg = m.groups()
+    level = LEVELS.get(word) or normalize_level(word)
     if level is None:
         return None
-    rec = _record(ts, level, m.group(3), m.group(5))
-    rec["process"] = {"pid": int(m.group(1))}
-    if m.group(4) is not None:
-        rec["labels"] = {"request_context": m.group(4)}
+    rec = _record(ts, level, logger, msg)
+    rec["process"] = {"pid": INTS.get(pid) or to_int(pid)}
+    if context is not None:
+        rec["labels"] = {"request_context": context}
     return rec
