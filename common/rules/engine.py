@@ -1,8 +1,9 @@
 """The rule engine: holds the active rule set, swaps it atomically, applies it to batches.
 
-Conditions are decided by durable-rules in the engine host process (see ``host.py``): per batch
-and stage, each candidate rule's facts go to its ruleset in one ``assert_events`` (post_batch)
-call, and the engine answers which records matched. Actions then run here, in rule order.
+Conditions are decided by durable-rules in the engine host process (see ``host.py``): per batch,
+each candidate rule's facts go to its ruleset in one ``assert_events`` (post_batch) call, all
+stages in one host round trip (``decide.py``), and the engine answers which records matched.
+Actions then run here, in rule order.
 """
 
 from __future__ import annotations
@@ -16,28 +17,14 @@ from types import MappingProxyType
 from typing import Any
 
 from common.rules.alerts import build_alert, event_time
-from common.rules.compiled import (
-    Candidate,
-    CompiledRule,
-    Group,
-    Plan,
-    Stage,
-    build_plan,
-    compile_rule,
-    rule_digest,
-)
-from common.rules.conditions import field_column
+from common.rules.compiled import CompiledRule, Plan, build_plan, compile_rule, rule_digest
+from common.rules.decide import changed_facts, post, prepare
 from common.rules.host_client import EngineHost, RulesetRefused
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
 from common.rules.validate import RuleError, RuleValidationError, validate_rule, validate_ruleset
 from common.schema.ecs import EcsRecord, get_field
 from common.schema.rule import MAX_RULES
-
-_datasets = field_column("event.dataset")
-# ASCII JSON, as for the definitions: any string a record holds reaches the engine intact. Facts
-# hold only strings, finite numbers and booleans, so the circularity check is wasted work.
-_encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
 
 
 @dataclass(frozen=True)
@@ -186,71 +173,36 @@ class RuleEngine:
     def apply_batch(self, records: list[EcsRecord]) -> list[RuleResult]:
         plan = self._plan  # one consistent rule set for the whole batch, even if swapped meanwhile
         results = [RuleResult(r) for r in records]
+        if not records or not plan.stages:
+            return results
         alive = list(range(len(records)))
-        for stage in plan.stages:
+        # Every stage decided in one round trip on the records as they are; later stages re-check
+        # only the records an earlier stage's actions ran on (see decide.py).
+        postings = [prepare(stage, records, alive) for stage in plan.stages]
+        post(self._host.evaluate, postings, self._fact_ids)
+        acted: set[int] = set()
+        for stage, posting in zip(plan.stages, postings, strict=True):
             if not alive:
                 break
-            matched = self._decide(stage, records, alive)
+            touched = [i for i in alive if i in acted] if acted else []
+            differ, again = changed_facts(posting, stage, records, touched) if touched else (set(), None)
+            if again is not None and again.entries:
+                post(self._host.evaluate, [again], self._fact_ids)
+            matched = posting.matched(differ)
+            if again is not None and again.entries:
+                matched.update(again.matched())
+            order = plan.order
             survivors: list[int] = []
             for i in alive:
                 rules = matched.get(i)
                 if rules:
-                    rules.sort(key=lambda r: plan.order[r.id])
+                    rules.sort(key=lambda r: order[r.id])
                     self._apply(results[i], rules)
+                    acted.add(i)
                 if not results[i].dropped:
                     survivors.append(i)
             alive = survivors
         return results
-
-    def _decide(
-        self,
-        stage: Stage,
-        records: list[EcsRecord],
-        alive: list[int],
-    ) -> dict[int, list[CompiledRule]]:
-        # Records by candidate group (their dataset), then the pre-filter column-wise per group.
-        members: dict[Group, list[int]] = {}
-        by_dataset, everywhere = stage.by_dataset, stage.everywhere
-        for i, dataset in _datasets(records, alive).items():
-            group = by_dataset.get(dataset, everywhere) if type(dataset) is str else everywhere
-            indices = members.get(group)
-            if indices is None:
-                members[group] = [i]
-            else:
-                indices.append(i)
-        facts: dict[str, list[dict[str, Any]]] = {}
-        posted: list[tuple[Candidate, list[int]]] = []
-        fact_ids = self._fact_ids
-        for group, indices in members.items():
-            # One candidate per distinct condition: rules with identical conditions share the fact.
-            for candidate, chosen in group.select(records, indices):
-                fact_of = candidate.condition.fact
-                sent: list[int] = []
-                bucket = facts.setdefault(candidate.name, [])
-                for i in chosen:
-                    fact = fact_of(records[i], i)
-                    if fact is not None:
-                        fact["id"] = next(fact_ids)  # durable-rules drops events it has seen
-                        bucket.append(fact)
-                        sent.append(i)
-                if sent:
-                    posted.append((candidate, sent))
-        names = [name for name, bucket in facts.items() if bucket]
-        if not names:
-            return {}
-        answers = self._host.evaluate([(n, _encode(facts[n])) for n in names])
-        hits: dict[str, set[int]] = {n: set(a) for n, a in zip(names, answers, strict=True)}
-        matched: dict[int, list[CompiledRule]] = {}
-        for candidate, sent in posted:
-            matched_here = hits[candidate.name]
-            for i in sent:
-                if i in matched_here:
-                    rules = matched.get(i)
-                    if rules is None:
-                        matched[i] = list(candidate.rules)
-                    else:
-                        rules.extend(candidate.rules)
-        return matched
 
     def _apply(self, result: RuleResult, rules: list[CompiledRule]) -> None:
         record = result.record

@@ -8,6 +8,7 @@ rejected at validation time instead of being half-supported.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -121,12 +122,45 @@ def _without_lone_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def search_test(pattern: str) -> Any:
+_NO_SPAN = (-1, -1)
+Spans = Callable[[bytes], Sequence[tuple[int, int]]]
+
+
+def _spans(compiled: Any) -> Spans:
+    """``data -> spans``: the first unanchored match of a bytes program over all of ``data``.
+
+    ``spans[n]`` is group ``n``'s byte span, ``(-1, -1)`` where it did not take part (group 0 too
+    when nothing matched). This is the call google-re2's ``search`` makes, without the generator
+    and match object it wraps each call in, which cost more than the search itself on log lines.
+    """
+    regexp = getattr(compiled, "_regexp", None)
+    match = getattr(regexp, "Match", None)
+    if match is None:  # another google-re2 layout: the public API, same answers
+        search = compiled.search
+        groups = compiled.groups
+
+        def public(data: bytes) -> Sequence[tuple[int, int]]:
+            found = search(data)
+            if found is None:
+                return [_NO_SPAN]
+            return [found.span(n) for n in range(groups + 1)]
+
+        return public
+    unanchored = re2._re2.RE2.Anchor.UNANCHORED
+
+    def direct(data: bytes) -> Sequence[tuple[int, int]]:
+        spans: Sequence[tuple[int, int]] = match(unanchored, data, 0, len(data))
+        return spans
+
+    return direct
+
+
+def search_test(pattern: str) -> Callable[[str], bool]:
     """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed)."""
-    search = compile_bytes_pattern(pattern).search
+    spans = _spans(compile_bytes_pattern(pattern))
 
     def test(text: str) -> bool:
-        return search(_utf8(text)) is not None
+        return spans(_utf8(text))[0] != _NO_SPAN
 
     return test
 
@@ -139,20 +173,27 @@ class ActionPattern:
     conversion (the bulk of a search's cost on log lines); other text takes the text program.
     """
 
-    __slots__ = ("_raw", "_text", "groupindex")
+    __slots__ = ("_match", "_raw", "_spans", "_text", "_unanchored", "groupindex")
 
     def __init__(self, pattern: str) -> None:
         self._text = compile_pattern(pattern)
         self._raw = compile_bytes_pattern(pattern)
+        self._spans = _spans(self._raw)
+        self._match = getattr(getattr(self._raw, "_regexp", None), "Match", None)
+        self._unanchored = re2._re2.RE2.Anchor.UNANCHORED
         self.groupindex: dict[str, int] = dict(self._text.groupindex)
 
     def groups(self, text: str, numbers: list[int]) -> list[str | None] | None:
         """The given groups of the first match (None where a group did not take part), or None."""
         if text.isascii():
-            raw = self._raw.search(text.encode("ascii"))
-            if raw is None:
+            data = text.encode("ascii")
+            spans = self._spans(data)
+            if spans[0] == _NO_SPAN:
                 return None
-            return [None if (value := raw.group(n)) is None else value.decode("ascii") for n in numbers]
+            return [
+                None if (span := spans[n]) == _NO_SPAN else data[span[0] : span[1]].decode("ascii")
+                for n in numbers
+            ]
         try:
             match = self._text.search(text)
         except UnicodeEncodeError:
@@ -164,14 +205,36 @@ class ActionPattern:
     def replace(self, text: str, replacement: str) -> str:
         """Every match replaced by ``replacement``, taken literally (no group references)."""
         if text.isascii() and replacement.isascii():
-            raw_replacement = replacement.encode("ascii")
-            replaced: bytes = self._raw.sub(lambda _: raw_replacement, text.encode("ascii"))
-            return replaced.decode("ascii")
+            return self._replace_ascii(text.encode("ascii"), replacement.encode("ascii")).decode("ascii")
         try:
             result: str = self._text.sub(lambda _: replacement, text)
         except UnicodeEncodeError:
             result = self._text.sub(lambda _: replacement, _without_lone_surrogates(text))
         return result
+
+    def _replace_ascii(self, data: bytes, replacement: bytes) -> bytes:
+        # google-re2's ``sub`` over bytes, step for step (same matches, same handling of empty
+        # ones), calling the program directly rather than through a generator of match objects.
+        match = self._match
+        if match is None:
+            replaced: bytes = self._raw.sub(lambda _: replacement, data)
+            return replaced
+        pieces: list[bytes] = []
+        end, pos, endpos = 0, 0, len(data)
+        while True:
+            start, stop = match(self._unanchored, data, pos, endpos)[0]
+            if start == -1:
+                break
+            pieces.append(data[end:start])
+            pieces.append(replacement)
+            end = stop
+            if pos == endpos:
+                break
+            pos = pos + 1 if pos == stop else stop
+        if not pieces:
+            return data
+        pieces.append(data[end:])
+        return b"".join(pieces)
 
 
 def group_names(compiled: Any) -> set[str]:
