@@ -31,13 +31,17 @@ _TAIL_RE = re.compile(
 )
 _HOST_MSG_RE = re.compile(r"(\S+) *(.*)", re.DOTALL)
 
+# The structured-data grammar is deterministic (a quote or a backslash always starts the same token),
+# so possessive runs match exactly what the char-by-char pattern would, without its backtracking
+# bookkeeping.
+_QUOTED_SD = r'"(?:[^"\\]++|\\.)*+"'
 _RFC5424_RE = re.compile(
     r"<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) "
-    r"(-|(?:\[(?:[^\]\"\\]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+) ?(.*)",
+    r"(-|(?:\[(?:[^\]\"\\]++|\\.|" + _QUOTED_SD + r")*+\])++) ?(.*)",
     re.DOTALL,
 )
-_SD_ELEMENT_RE = re.compile(r"\[([^\s\]=\"]+)((?: +[^\s=\]\"]+=\"(?:[^\"\\]|\\.)*\")*) *\]")
-_SD_PARAM_RE = re.compile(r"([^\s=\]\"]+)=\"((?:[^\"\\]|\\.)*)\"")
+_SD_ELEMENT_RE = re.compile(r'\[([^\s\]="]+)((?: +[^\s=\]"]+="[^"\\]*(?:\\.[^"\\]*)*")*) *\]')
+_SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
 _SD_UNESCAPE_RE = re.compile(r"\\([\"\\\]])")
 
 
@@ -137,10 +141,10 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
         syslog["msgid"] = msgid
     if sd != "-":
         structured: dict[str, dict[str, str]] = {}
-        for element in _SD_ELEMENT_RE.finditer(sd):
-            params = structured.setdefault(element.group(1), {})
-            for param in _SD_PARAM_RE.finditer(element.group(2)):
-                params[param.group(1)] = _SD_UNESCAPE_RE.sub(r"\1", param.group(2))
+        for sd_id, sd_params in _SD_ELEMENT_RE.findall(sd):
+            params = structured.setdefault(sd_id, {})
+            for name, value in _SD_PARAM_RE.findall(sd_params):
+                params[name] = _SD_UNESCAPE_RE.sub(r"\1", value) if "\\" in value else value
         syslog["structured_data"] = structured
     rec["message"] = msg[1:] if msg.startswith("\ufeff") else msg
     return rec
