@@ -252,6 +252,24 @@ def service_cpu_seconds() -> dict[str, float]:
     return totals
 
 
+def bulk_counters(pipeline: Pipeline) -> tuple[int, int]:
+    """(documents indexed, shard-level bulk operations) over the node's life, from node stats."""
+    es = pipeline.es()
+    try:
+        nodes = es.nodes.stats(metric="indices", index_metric="indexing,bulk")["nodes"]
+    finally:
+        es.close()
+    indexed = sum(n["indices"]["indexing"]["index_total"] for n in nodes.values())
+    bulks = sum(n["indices"]["bulk"]["total_operations"] for n in nodes.values())
+    return indexed, bulks
+
+
+def docs_per_bulk(before: tuple[int, int], after: tuple[int, int]) -> float:
+    # Every bulk request costs Elasticsearch a translog fsync per shard it touches: the size of
+    # those shard-level bulks is what separates an efficient writer from a wasteful one.
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
 def per_event_us(before: dict[str, float], after: dict[str, float], events: int) -> dict[str, float]:
     return {name: round((after[name] - before.get(name, 0.0)) / events * 1e6) for name in after}
 
@@ -291,14 +309,18 @@ def main() -> None:
         ceiling: list[float] = []
         cpu_pipeline: list[dict[str, float]] = []
         cpu_ceiling: list[dict[str, float]] = []
+        bulk_pipeline: list[float] = []
+        bulk_ceiling: list[float] = []
         for run in range(args.runs):
-            before = service_cpu_seconds()
+            before, bulks = service_cpu_seconds(), bulk_counters(pipeline)
             throughput.append(measure_throughput(pipeline, workload(lines, args.events, run)))
             cpu_pipeline.append(per_event_us(before, service_cpu_seconds(), args.events))
+            bulk_pipeline.append(docs_per_bulk(bulks, bulk_counters(pipeline)))
             docs = export_documents(pipeline, args.events)
-            before = service_cpu_seconds()
+            before, bulks = service_cpu_seconds(), bulk_counters(pipeline)
             ceiling.append(measure_ceiling(pipeline, docs, run))
             cpu_ceiling.append(per_event_us(before, service_cpu_seconds(), len(docs)))
+            bulk_ceiling.append(docs_per_bulk(bulks, bulk_counters(pipeline)))
             print(
                 f"run {run}: pipeline {throughput[-1].sustained:.0f}/s sustained, "
                 f"{throughput[-1].whole_run:.0f}/s whole run; ceiling {ceiling[-1]:.0f}/s",
@@ -331,6 +353,8 @@ def main() -> None:
                 "whole_run_over_ceiling_median": median_ratio(whole, ceiling),
                 "cpu_us_per_event_pipeline_median": median_by_key(cpu_pipeline),
                 "cpu_us_per_doc_ceiling_median": median_by_key(cpu_ceiling),
+                "docs_per_shard_bulk_pipeline_median": round(statistics.median(bulk_pipeline)),
+                "docs_per_shard_bulk_ceiling_median": round(statistics.median(bulk_ceiling)),
                 "hot_reload_s": quantiles(reloads),
                 "e2e_latency_s": quantiles(latency),
                 "checkpoint_duration_s": {

@@ -70,12 +70,34 @@ def classify_item(item: dict[str, Any]) -> Outcome | None:
     return Rejected(status, error_type, reason)
 
 
+class _Group:
+    """Documents submitted together: one future for all their outcomes, in submission order."""
+
+    __slots__ = ("future", "outcomes", "remaining")
+
+    def __init__(self, future: asyncio.Future[list[Outcome]], size: int) -> None:
+        self.future = future
+        self.outcomes: list[Outcome | None] = [None] * size
+        self.remaining = size
+
+    def resolve(self, position: int, outcome: Outcome) -> None:
+        self.outcomes[position] = outcome
+        self.remaining -= 1
+        if self.remaining == 0 and not self.future.done():
+            self.future.set_result(self.outcomes)  # type: ignore[arg-type]
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
 @dataclass
 class _Pending:
     index: str
     doc_id: str
     body: str
-    future: asyncio.Future[Outcome]
+    group: _Group
+    position: int
 
 
 class BulkBatcher:
@@ -102,17 +124,27 @@ class BulkBatcher:
         self.retries = 0
 
     async def submit(self, index: str, doc_id: str, body: str) -> Outcome:
-        return await self.enqueue(index, doc_id, body)
+        [outcome] = await self.submit_many([(index, doc_id, body)])
+        return outcome
 
-    def enqueue(self, index: str, doc_id: str, body: str) -> asyncio.Future[Outcome]:
-        """Queue one document; the future resolves with its outcome. Call from the event loop."""
+    def submit_many(self, documents: list[tuple[str, str, str]]) -> asyncio.Future[list[Outcome]]:
+        """Queue (index, id, body) documents; the future resolves with their outcomes, in order.
+
+        One future per call rather than per document: the writer hands over whole batches, and
+        per-document futures were a large part of its event loop's work. Call from the loop.
+        """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
-        self._pending.append(_Pending(index, doc_id, body, future))
-        self._pending_bytes += len(body) + len(index) + len(doc_id) + 40
-        if len(self._pending) >= self._max_docs or self._pending_bytes >= self._max_bytes:
-            self._flush_now()
-        elif self._timer is None:
+        future: asyncio.Future[list[Outcome]] = loop.create_future()
+        if not documents:
+            future.set_result([])
+            return future
+        group = _Group(future, len(documents))
+        for position, (index, doc_id, body) in enumerate(documents):
+            self._pending.append(_Pending(index, doc_id, body, group, position))
+            self._pending_bytes += len(body) + len(index) + len(doc_id) + 40
+            if len(self._pending) >= self._max_docs or self._pending_bytes >= self._max_bytes:
+                self._flush_now()
+        if self._pending and self._timer is None:
             self._timer = loop.call_later(self._linger_s, self._flush_now)
         return future
 
@@ -146,16 +178,15 @@ class BulkBatcher:
                 continue
             except Exception as exc:  # anything else is a bug or a config error: fail loudly
                 for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(exc)
+                    item.group.fail(exc)
                 return
             retry: list[_Pending] = []
             for item, result in zip(batch, response.get("items", []), strict=False):
                 outcome = classify_item(result)
                 if outcome is None:
                     retry.append(item)
-                elif not item.future.done():
-                    item.future.set_result(outcome)
+                else:
+                    item.group.resolve(item.position, outcome)
             answered = len(response.get("items", []))
             retry.extend(batch[answered:])
             batch = retry

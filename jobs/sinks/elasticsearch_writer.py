@@ -103,7 +103,7 @@ class ElasticsearchWriter(AsyncFunction):
         assert self._producer is not None
         stats: list[Stat] = []
         letters: list[Awaitable[None]] = []
-        indexing: list[tuple[WriteRequest, asyncio.Future[Any]]] = []
+        indexing: list[WriteRequest] = []
         for request in requests:
             kind, doc_id, index, body, stat = request
             if kind == DEADLETTER:
@@ -116,17 +116,16 @@ class ElasticsearchWriter(AsyncFunction):
                 if kind != ALERT and stat is not None:
                     stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
             else:
-                indexing.append((request, self._batcher_in_loop().enqueue(index, doc_id, body)))
+                indexing.append(request)
         if indexing:
-            await asyncio.gather(*(future for _, future in indexing))
-        for (kind, doc_id, index, body, stat), future in indexing:
-            outcome = future.result()
-            if isinstance(outcome, Rejected):
-                letters.append(self._dead_letter(doc_id, index, body, outcome, stat))
-                if kind != ALERT and stat is not None:
-                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
-            elif kind != ALERT and stat is not None:
-                stats.append(stat)
+            outcomes = await self._batcher_in_loop().submit_many([(r[2], r[1], r[3]) for r in indexing])
+            for (kind, doc_id, index, body, stat), outcome in zip(indexing, outcomes, strict=True):
+                if isinstance(outcome, Rejected):
+                    letters.append(self._dead_letter(doc_id, index, body, outcome, stat))
+                    if kind != ALERT and stat is not None:
+                        stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+                elif kind != ALERT and stat is not None:
+                    stats.append(stat)
         if letters:
             # Acknowledged by Kafka before the batch completes, and so before its checkpoint.
             await asyncio.gather(*letters)

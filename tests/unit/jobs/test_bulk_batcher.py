@@ -120,3 +120,23 @@ def test_classify_item_keeps_caused_by() -> None:
     assert outcome == Rejected(400, "document_parsing_exception", "x: not an IP")
     assert classify_item({"index": {"status": 503}}) is None
     assert classify_item({"create": {"status": 201}}) == Indexed(201)
+
+
+def test_a_group_spans_bulk_requests_and_resolves_once_in_order_with_retries_and_rejects() -> None:
+    # max_docs 2 splits the group of 5 over three requests; the second answers 429 for its first
+    # document (retried in a later request) and 400 for its second (rejected for good).
+    sender = ScriptedSender(["ok", [429, 400], "ok", "ok"])
+
+    async def main() -> tuple[list[Any], list[Any]]:
+        batcher = BulkBatcher(sender, max_docs=2, linger_s=0.01, backoff_initial_s=0.001)
+        group = batcher.submit_many([("i", f"d{n}", "{}") for n in range(5)])
+        empty = await batcher.submit_many([])
+        return await group, empty
+
+    outcomes, empty = run(main())
+    assert empty == []
+    assert outcomes[0] == outcomes[1] == outcomes[4] == Indexed(200)
+    assert outcomes[2] == Indexed(200)  # the 429, retried
+    assert isinstance(outcomes[3], Rejected) and outcomes[3].status == 400
+    sent = [json.loads(line)["index"]["_id"] for call in sender.calls for line in call[::2]]
+    assert sorted(sent) == ["d0", "d1", "d2", "d2", "d3", "d4"]
