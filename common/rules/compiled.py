@@ -119,6 +119,7 @@ class Group:
                 for path, kind, arg in candidate.condition.checks
             )
             programs.append((candidate, checks))
+        self._paths = tuple(slots)
         self._columns = tuple(field_column(path) for path in slots)
         self._programs = tuple(programs)
 
@@ -127,10 +128,25 @@ class Group:
         return cls(rules)
 
     def select(
-        self, records: Sequence[Mapping[str, Any]], indices: list[int]
+        self,
+        records: Sequence[Mapping[str, Any]],
+        indices: list[int],
+        shared: Columns | None = None,
     ) -> list[tuple[Candidate, list[int]]]:
-        """Per candidate condition, the records (indices into ``records``) worth a fact."""
-        columns = [column(records, indices) for column in self._columns]
+        """Per candidate condition, the records (indices into ``records``) worth a fact.
+
+        ``shared``, if given, holds the columns other groups (and stages) of the same batch already
+        read, over every record they may ask for; columns read here are added to it.
+        """
+        if shared is None:
+            columns = [column(records, indices) for column in self._columns]
+        else:
+            columns = []
+            for path, column in zip(self._paths, self._columns, strict=True):
+                values = shared.columns.get(path)
+                if values is None:
+                    values = shared.columns[path] = column(records, shared.indices)
+                columns.append(values)
         out: list[tuple[Candidate, list[int]]] = []
         for candidate, checks in self._programs:
             chosen = indices
@@ -141,6 +157,18 @@ class Group:
             else:
                 out.append((candidate, chosen))
         return out
+
+
+@dataclass
+class Columns:
+    """Field values read for one batch, by path: ``{record index: value}`` over ``indices``.
+
+    Valid only while the records do not change; all stages of a batch are selected on the records
+    before any action runs, so they share one.
+    """
+
+    indices: list[int]
+    columns: dict[str, dict[int, Any]]
 
 
 @dataclass(frozen=True)

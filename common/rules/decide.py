@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from common.rules.compiled import CompiledRule, Group, Stage
+from common.rules.compiled import Columns, CompiledRule, Group, Stage
 from common.rules.conditions import field_column
 from common.schema.ecs import EcsRecord
 
@@ -27,6 +27,9 @@ _datasets = field_column("event.dataset")
 _encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
 
 Fact = dict[str, Any]
+# Records whose event.dataset is not a string consult the stage's "everywhere" group; no dataset
+# name equals this key.
+_NOT_A_NAME = object()
 Evaluate = Callable[[list[tuple[str, str]]], list[list[int]]]
 
 
@@ -83,26 +86,38 @@ class Posting:
         return Posting(entries)
 
 
-def prepare(stage: Stage, records: list[EcsRecord], indices: list[int]) -> Posting:
-    """The stage's facts for ``records[i]``, ``i`` in ``indices`` (pre-filtered per dataset group)."""
-    members: dict[Group, list[int]] = {}
-    by_dataset, everywhere = stage.by_dataset, stage.everywhere
+def prepare(stages: Sequence[Stage], records: list[EcsRecord], indices: list[int]) -> list[Posting]:
+    """Each stage's facts for ``records[i]``, ``i`` in ``indices``, pre-filtered per dataset group.
+
+    Records are grouped by dataset once, and each field is read once, for all stages: this is done
+    before any action, so every stage sees the same records.
+    """
+    by_dataset: dict[Any, list[int]] = {}
     for i, dataset in _datasets(records, indices).items():
-        group = by_dataset.get(dataset, everywhere) if type(dataset) is str else everywhere
-        chosen = members.get(group)
+        key = dataset if type(dataset) is str else _NOT_A_NAME
+        chosen = by_dataset.get(key)
         if chosen is None:
-            members[group] = [i]
+            by_dataset[key] = [i]
         else:
             chosen.append(i)
-    entries: list[tuple[str, tuple[CompiledRule, ...], list[Fact]]] = []
-    for group, chosen in members.items():
-        # One candidate per distinct condition: rules with identical conditions share the fact.
-        for candidate, selected in group.select(records, chosen):
-            fact_of = candidate.condition.fact
-            facts = [fact for i in selected if (fact := fact_of(records[i], i)) is not None]
-            if facts:
-                entries.append((candidate.name, candidate.rules, facts))
-    return Posting(entries)
+    shared = Columns(indices, {})
+    postings: list[Posting] = []
+    for stage in stages:
+        members: dict[Group, list[int]] = {}
+        for dataset, chosen in by_dataset.items():
+            group = stage.by_dataset.get(dataset, stage.everywhere)
+            held = members.get(group)
+            members[group] = chosen if held is None else sorted(held + chosen)
+        entries: list[tuple[str, tuple[CompiledRule, ...], list[Fact]]] = []
+        for group, chosen in members.items():
+            # One candidate per distinct condition: rules with identical conditions share the fact.
+            for candidate, selected in group.select(records, chosen, shared):
+                fact_of = candidate.condition.fact
+                facts = [fact for i in selected if (fact := fact_of(records[i], i)) is not None]
+                if facts:
+                    entries.append((candidate.name, candidate.rules, facts))
+        postings.append(Posting(entries))
+    return postings
 
 
 def post(evaluate: Evaluate, postings: list[Posting], ids: Iterator[int]) -> None:
@@ -123,7 +138,7 @@ def changed_facts(
     Returns them and their current facts (to be posted). A record differs when it now gets a fact
     for another set of rulesets, or any fact's content changed.
     """
-    current = prepare(stage, records, touched)
+    (current,) = prepare([stage], records, touched)
     before = speculative.keyed(set(touched))
     now = current.keyed(set(touched))
     changed = {i for _name, i in before.keys() ^ now.keys()}

@@ -175,33 +175,33 @@ class RuleEngine:
         results = [RuleResult(r) for r in records]
         if not records or not plan.stages:
             return results
-        alive = list(range(len(records)))
         # Every stage decided in one round trip on the records as they are; later stages re-check
         # only the records an earlier stage's actions ran on (see decide.py).
-        postings = [prepare(stage, records, alive) for stage in plan.stages]
+        postings = prepare(plan.stages, records, list(range(len(records))))
         post(self._host.evaluate, postings, self._fact_ids)
+        order = plan.order
         acted: set[int] = set()
+        dropped: set[int] = set()
         for stage, posting in zip(plan.stages, postings, strict=True):
-            if not alive:
+            if len(dropped) == len(records):
                 break
-            touched = [i for i in alive if i in acted] if acted else []
+            touched = sorted(acted - dropped)
             differ, again = changed_facts(posting, stage, records, touched) if touched else (set(), None)
             if again is not None and again.entries:
                 post(self._host.evaluate, [again], self._fact_ids)
             matched = posting.matched(differ)
             if again is not None and again.entries:
                 matched.update(again.matched())
-            order = plan.order
-            survivors: list[int] = []
-            for i in alive:
-                rules = matched.get(i)
-                if rules:
-                    rules.sort(key=lambda r: order[r.id])
-                    self._apply(results[i], rules)
-                    acted.add(i)
-                if not results[i].dropped:
-                    survivors.append(i)
-            alive = survivors
+            for i in sorted(matched):  # records in order, as rules in order: alerts count in order
+                if i in dropped:
+                    continue
+                rules = matched[i]
+                rules.sort(key=lambda r: order[r.id])
+                result = results[i]
+                self._apply(result, rules)
+                acted.add(i)
+                if result.dropped:
+                    dropped.add(i)
         return results
 
     def _apply(self, result: RuleResult, rules: list[CompiledRule]) -> None:

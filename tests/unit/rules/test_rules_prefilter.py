@@ -114,7 +114,9 @@ def test_prefilter_never_changes_the_outcome(
     filtered = outcome(engine.apply_batch(records))
     with (
         patch.object(CompiledCondition, "datasets", property(lambda self: None)),
-        patch.object(Group, "select", lambda self, records, indices: [(c, indices) for c in self.all]),
+        patch.object(
+            Group, "select", lambda self, records, indices, shared=None: [(c, indices) for c in self.all]
+        ),
         patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
     ):
         engine.replace_all(full)  # re-planned without the dataset index

@@ -136,7 +136,9 @@ def test_valid_rule_sets_never_crash_evaluation(
     # durable-rules alone decides, and the outcome is the same.
     with (
         patch.object(CompiledCondition, "datasets", property(lambda self: None)),
-        patch.object(Group, "select", lambda self, records, indices: [(c, indices) for c in self.all]),
+        patch.object(
+            Group, "select", lambda self, records, indices, shared=None: [(c, indices) for c in self.all]
+        ),
         patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
     ):
         engine.replace_all(rules)  # re-plans without the dataset index
