@@ -133,15 +133,25 @@ class Context:
         return f"{prefix}{frac[:6]}Z"
 
     def iso_text_stamp(self, text: str) -> str | None:
-        """``timestamps.from_iso_text`` for this Context, cached per second."""
+        """``timestamps.from_iso_text`` for this Context, cached per second (cached_stamp inlined)."""
         m = _ISO_TEXT_RE.match(text)
         if m is None:
             return None
         key, frac, tz = m.groups()
-        stamp = self.cached_stamp(
-            _ISO_TEXT_SLOT, key if tz is None else f"{key}\0{tz}", frac or "", _iso_text_fields
-        )
-        return stamp or None  # REJECT: an offset out of range
+        if tz is not None:
+            key = f"{key}\0{tz}"
+        cache = self.stamp_caches[_ISO_TEXT_SLOT]
+        prefix = cache.get(key, _MISS)
+        if prefix is _MISS:
+            prefix = self._fill(cache, key, _iso_text_fields)
+        if not prefix:
+            return None  # an impossible date, or REJECT: an offset out of range
+        if frac is None:
+            return f"{prefix}000Z"
+        n = len(frac)
+        if n <= 6:
+            return f"{prefix}{frac}{FRACTION_TAIL[n]}"
+        return f"{prefix}{frac[:6]}Z"
 
     def _fill(self, cache: dict[str, str | None], key: str, fields: FieldsOf) -> str | None:
         parts = fields(key)

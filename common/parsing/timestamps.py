@@ -202,10 +202,26 @@ def from_epoch(value: float | int | str) -> str | None:
         seconds, micro = divmod(micros, 1_000_000)
         if not -62135596800 <= seconds < 253402300800:
             return None
-        frac = f"{micro:06d}"
-        return _format_epoch(seconds, frac[:3] if frac.endswith("000") else frac)
+        prefix = _epoch_prefixes.get(seconds) or _epoch_prefix(seconds)
+        millis, rest = divmod(micro, 1000)
+        if rest:
+            return f"{prefix}{micro:06d}Z"
+        return f"{prefix}{_THREE[millis]}Z"
     except (OverflowError, ValueError):
         return None
+
+
+_THREE = tuple(f"{i:03d}" for i in range(1000))
+# Epoch second -> "YYYY-MM-DDTHH:MM:SS." (consecutive JSON lines mostly share their second).
+_epoch_prefixes: dict[int, str] = {}
+
+
+def _epoch_prefix(seconds: int) -> str:
+    prefix = _format_epoch(seconds, "")[:-1]
+    if len(_epoch_prefixes) >= 4096:
+        _epoch_prefixes.clear()
+    _epoch_prefixes[seconds] = prefix
+    return prefix
 
 
 # Last day of each month as text, for validating two-digit day strings without int().

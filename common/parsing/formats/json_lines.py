@@ -16,7 +16,8 @@ input is still in ``event.original``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import json.scanner
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from common.parsing.context import Context
@@ -59,6 +60,18 @@ for _role, _keys in (
 ):  # fmt: skip
     for _key in _keys:
         _ROLES.setdefault(_key, _role)
+
+
+# key -> label key; JSON keys repeat from line to line.
+_LABEL_KEYS: dict[str, str] = {}
+
+
+def _label_key(key: str) -> str:
+    label = label_key(key)
+    if len(_LABEL_KEYS) >= 4096:
+        _LABEL_KEYS.clear()
+    _LABEL_KEYS[key] = label
+    return label
 
 
 class _Labels:
@@ -128,7 +141,21 @@ def _depth_limited(value: Any, depth: int, ctx: Context, tags: list[str]) -> Any
     return value
 
 
-def _merge(target: dict[str, Any], path: list[str], value: Any) -> None:
+# key -> its dotted path when it is an ECS field, None when it goes to labels.
+_ECS_PATHS: dict[str, tuple[str, ...] | None] = {}
+_UNSEEN: tuple[str, ...] = ()
+
+
+def _ecs_path(key: str) -> tuple[str, ...] | None:
+    path = tuple(key.split(".")) if "." in key else (key,)
+    found = path if path[0] in ECS_ROOTS else None
+    if len(_ECS_PATHS) >= 4096:
+        _ECS_PATHS.clear()
+    _ECS_PATHS[key] = found
+    return found
+
+
+def _merge(target: dict[str, Any], path: Sequence[str], value: Any) -> None:
     node = target
     for part in path[:-1]:
         child = node.get(part)
@@ -140,7 +167,7 @@ def _merge(target: dict[str, Any], path: list[str], value: Any) -> None:
     existing = node.get(last)
     if isinstance(existing, dict) and isinstance(value, dict):
         for k, v in value.items():
-            _merge(existing, [k], v)
+            _merge(existing, (k,), v)
     else:
         node[last] = value
 
@@ -150,11 +177,15 @@ def _parse_ecs(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     extra = _Labels(ctx, tags)
     for key, value in obj.items():
-        path = key.split(".") if "." in key else [key]
-        if path[0] in ECS_ROOTS:
-            _merge(rec, path, _depth_limited(value, len(path), ctx, tags))
-        else:
-            extra.add(label_key(key), value)
+        path = _ECS_PATHS.get(key, _UNSEEN)
+        if path is _UNSEEN:
+            path = _ecs_path(key)
+        if path is None:
+            extra.add(_LABEL_KEYS.get(key) or _label_key(key), value)
+            continue
+        if type(value) is dict:
+            value = _depth_limited(value, len(path), ctx, tags)
+        _merge(rec, path, value)
     if "@timestamp" in rec:
         rec["@timestamp"] = _stamp(rec["@timestamp"], ctx)
     log = rec.get("log")
@@ -216,6 +247,8 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
     process: dict[str, Any] = {}
     error: dict[str, Any] = {}
     extra = _Labels(ctx, tags)
+    labels = extra.labels
+    max_labels = ctx.max_labels
     for key, value in obj.items():
         role = _ROLES.get(key)
         if role is None:
@@ -264,7 +297,12 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
         elif role == "stack" and isinstance(value, str):
             error["stack_trace"] = value
             continue
-        extra.add(label_key(key), value)
+        if type(value) is dict:
+            extra.add(_LABEL_KEYS.get(key) or _label_key(key), value)
+        elif len(labels) < max_labels:  # _Labels.add for a scalar, inlined
+            labels[_LABEL_KEYS.get(key) or _label_key(key)] = value if type(value) is str else _to_text(value)
+        elif TAG_LABELS not in tags:
+            tags.append(TAG_LABELS)
     if "message" not in rec:
         rec["message"] = error.get("message", "")
     if log:
@@ -284,16 +322,25 @@ def _is_docker(obj: dict[str, Any]) -> bool:
     return isinstance(obj.get("log"), str) and "stream" in obj and len(obj) <= 4
 
 
+# json.loads without its Python layers: the text starts with "{" and ends with "}" (checked), so there
+# is no leading whitespace or BOM to skip and "extra data" is exactly "the object ended early".
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+
+
 def parse(text: str, ctx: Context, nested: NestedParser | None = None) -> dict[str, Any] | None:
-    if not text.endswith("}"):
+    if text[-1:] != "}":
         text = text.rstrip()
-        if not text.endswith("}"):
+        if text[-1:] != "}":
             return None
+    if text[:1] != "{":
+        return None
     try:
-        obj = json.loads(text)
+        obj, end = _scan_once(text, 0)
     except RecursionError:
         return {"message": text, "tags": [TAG_TOO_DEEP], "event": {"dataset": "json"}}
-    except ValueError:
+    except (ValueError, StopIteration):
+        return None
+    if end != len(text):
         return None
     if not isinstance(obj, dict):
         return None
