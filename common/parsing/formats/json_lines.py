@@ -324,7 +324,7 @@ def _is_docker(obj: dict[str, Any]) -> bool:
 
 # json.loads without its Python layers: the text starts with "{" and ends with "}" (checked), so there
 # is no leading whitespace or BOM to skip and "extra data" is exactly "the object ended early".
-_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
 
 
 def parse(text: str, ctx: Context, nested: NestedParser | None = None) -> dict[str, Any] | None:
