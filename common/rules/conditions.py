@@ -71,13 +71,14 @@ class _Matches:
         self.needle = required_literal(pattern)
 
     def __call__(self, value: Any) -> bool:
-        text = _as_text(value)
+        text = value if type(value) is str else _as_text(value)
         if text is None:
             return False
         needle = self.needle
         if needle is not None and needle not in text:
             return False
-        return self.test(text)
+        found: bool = self.test(text)
+        return found
 
 
 def _kind(value: Any) -> str:

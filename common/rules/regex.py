@@ -157,10 +157,25 @@ def _spans(compiled: Any) -> Spans:
 
 def search_test(pattern: str) -> Callable[[str], bool]:
     """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed)."""
-    spans = _spans(compile_bytes_pattern(pattern))
+    compiled = compile_bytes_pattern(pattern)
+    match = getattr(getattr(compiled, "_regexp", None), "Match", None)
+    if match is None:
+        spans = _spans(compiled)
 
+        def public(text: str) -> bool:
+            return spans(_utf8(text))[0] != _NO_SPAN
+
+        return public
+    unanchored = re2._re2.RE2.Anchor.UNANCHORED
+
+    # Called per record per predicate: the program is called directly, and _utf8 inlined.
     def test(text: str) -> bool:
-        return spans(_utf8(text))[0] != _NO_SPAN
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        found: bool = match(unanchored, data, 0, len(data))[0][0] != -1
+        return found
 
     return test
 
