@@ -6,33 +6,47 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from common.parsing.context import Context
-from common.parsing.levels import normalize_level
+from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.levels import LEVELS, normalize_level
 from common.parsing.timestamps import MONTH_DIGITS
 
 _ERROR_RE = re.compile(
-    r"\[[A-Za-z]{3} ([A-Za-z]{3}) (\d\d?) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\d{4})\] "
+    r"\[[A-Za-z]{3} ([A-Za-z]{3} \d\d? \d\d:\d\d:\d\d)(?:\.(\d{1,9}))? (\d{4})\] "
     r"\[(?:([\w\-]+):)?([a-z]+\d?)\]"
     r"(?: \[pid (\d+)(?::tid (\d+))?\])?(?: \[client ([^\]]+)\])? ?(.*)",
     re.DOTALL,
 )
 
 
+def _fields(key: str) -> StampFields | None:
+    # "Oct 11 14:32:52 2000" or "Oct 1 14:32:52 2000"
+    month = MONTH_DIGITS.get(key[0:3])
+    if month is None:
+        return None
+    day, clock, year = key[4:].split(" ")
+    return year, month, day if len(day) == 2 else "0" + day, clock[0:2], clock[3:5], clock[6:8], None
+
+
+_SLOT = stamp_cache_slot()
+
+
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _ERROR_RE.match(text)
     if m is None:
         return None
-    mon, d, h, mi, s, frac, y, module, source_level, pid, tid, client, msg = m.groups()
-    month = MONTH_DIGITS.get(mon)
+    stamp, frac, y, module, source_level, pid, tid, client, msg = m.groups()
     # 2.4 writes trace1..trace8 for its trace levels
-    level = normalize_level(source_level.rstrip("0123456789"))
-    if month is None or level is None:
+    level = LEVELS.get(source_level) or normalize_level(source_level.rstrip("0123456789"))
+    if level is None:
+        return None
+    ts = ctx.cached_stamp(_SLOT, f"{stamp} {y}", frac or "", _fields)
+    if ts == REJECT:  # not a month name
         return None
     log: dict[str, Any] = {"level": level}
     if module is not None:
         log["logger"] = module
     rec: dict[str, Any] = {
-        "@timestamp": ctx.stamp_text(y, month, d if len(d) == 2 else "0" + d, h, mi, s, frac or ""),
+        "@timestamp": ts,
         "message": msg,
         "log": log,
         "event": {"dataset": "apache.error"},
