@@ -1,0 +1,85 @@
+"""The fast paths must give what the plain code gives: timestamp caches across clock and zone changes,
+the str-split logfmt tokenizer against the regex grammar, and the ingest-time window."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from common.parsing import ParseOptions, parse_message
+from common.parsing.formats import logfmt
+from common.parsing.timestamps import ingest_time, ingest_window
+
+NEW_YEAR_2024 = 1_704_067_200.0  # 2024-01-01T00:00:00Z
+
+
+def test_yearless_cache_follows_the_clock_across_new_year_and_back() -> None:
+    now = [NEW_YEAR_2024 + 30]
+    options = ParseOptions(clock=lambda: now[0])
+    line = b"Dec 31 23:00:00 host app[1]: x"
+    klog = b"I1231 23:00:00.5 1 f.go:1] x"
+    assert parse_message(line, options)["@timestamp"] == "2023-12-31T23:00:00.000Z"
+    assert parse_message(klog, options)["@timestamp"] == "2023-12-31T23:00:00.500Z"
+    now[0] = NEW_YEAR_2024 + 365 * 86400 - 3600  # 2024-12-30T23:00Z: the stamp is now within a day
+    assert parse_message(line, options)["@timestamp"] == "2024-12-31T23:00:00.000Z"
+    assert parse_message(klog, options)["@timestamp"] == "2024-12-31T23:00:00.500Z"
+    now[0] = NEW_YEAR_2024 + 30  # a clock may go back (tests, replays): the cache must not stick
+    assert parse_message(line, options)["@timestamp"] == "2023-12-31T23:00:00.000Z"
+
+
+def test_stamp_within_a_day_flips_year_exactly_at_the_cutoff() -> None:
+    stamp_2024 = NEW_YEAR_2024 + 100 * 86400  # 2024-04-10T00:00:00Z
+    now = [stamp_2024 - 86400 - 1]
+    options = ParseOptions(clock=lambda: now[0])
+    line = b"Apr 10 00:00:00 host app: x"
+    assert parse_message(line, options)["@timestamp"] == "2023-04-10T00:00:00.000Z"
+    now[0] = stamp_2024 - 86400
+    assert parse_message(line, options)["@timestamp"] == "2024-04-10T00:00:00.000Z"
+    now[0] = stamp_2024 - 86400 - 0.5
+    assert parse_message(line, options)["@timestamp"] == "2023-04-10T00:00:00.000Z"
+
+
+def test_cached_stamps_are_per_zone() -> None:
+    line = b"2023-07-01 12:00:00,5 INFO [main] a.B: x"
+    utc = ParseOptions(clock=lambda: 1_700_000_000.0)
+    berlin = ParseOptions(timezone="Europe/Berlin", clock=lambda: 1_700_000_000.0)
+    for _ in range(2):
+        assert parse_message(line, utc)["@timestamp"] == "2023-07-01T12:00:00.500Z"
+        assert parse_message(line, berlin)["@timestamp"] == "2023-07-01T10:00:00.500Z"
+
+
+def test_a_cached_non_month_stays_a_non_match() -> None:
+    options = ParseOptions(clock=lambda: 1_700_000_000.0)
+    access = b'1.2.3.4 - - [10/Foo/2023:13:55:36 -0700] "GET / HTTP/1.1" 200 5'
+    syslog = b"Foo 10 13:55:36 host app: x"
+    for _ in range(2):
+        assert parse_message(access, options)["event"]["dataset"] == "unknown"
+        assert parse_message(syslog, options)["event"]["dataset"] == "unknown"
+
+
+def _regex_pairs(text: str) -> list[tuple[str, str | None]] | None:
+    if logfmt._LINE_RE.fullmatch(text) is None:
+        return None
+    return [(key, value if eq else None) for key, eq, value in logfmt._PAIR_RE.findall(text)]
+
+
+logfmt_like = st.lists(
+    st.sampled_from(["a", "key", "=", '"', " ", "  ", "x y", "é", '=""', '" ', 'msg="', "\t", "\\", ","]),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=1500)
+@given(logfmt_like)
+def test_plain_logfmt_tokenizer_matches_the_regex_grammar(text: str) -> None:
+    assert logfmt.split_pairs(text) == _regex_pairs(text)
+
+
+@given(st.floats(min_value=1.0, max_value=4e9))
+def test_ingest_window_is_exactly_the_millisecond(now: float) -> None:
+    lo, hi, text = ingest_window(now)
+    assert lo <= now < hi
+    assert text == ingest_time(now) == ingest_time(lo) == ingest_time(math.nextafter(hi, 0))
+    assert ingest_time(hi) != text and ingest_time(math.nextafter(lo, 0)) != text
