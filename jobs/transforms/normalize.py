@@ -24,6 +24,8 @@ from jobs.transforms.rule_set import ActiveRules, RuleChange
 
 log = logging.getLogger(__name__)
 
+MAX_SLICE = 500
+
 
 class NormalizeAndApplyRules(BroadcastProcessFunction):
     def __init__(
@@ -97,15 +99,19 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
             index_prefix=self._config.index_prefix,
             window_seconds=self._config.window_seconds,
         )
-        out = process_batch(records, ctx.current_watermark(), batch)
-        if out.writes:
-            yield out.writes
-        for body in out.alerts:
-            yield self._alerts_tag, body
-        for candidate in out.threshold_candidates:
-            yield self._threshold_tag, candidate
-        for stat in out.dropped_stats:
-            yield self._stats_tag, stat
+        watermark = ctx.current_watermark()
+        # A backlog can make one batch large; slices let the writer start on the first documents
+        # while the rest are parsed, and keep each element crossing to the writer bounded.
+        for start in range(0, len(records), MAX_SLICE):
+            out = process_batch(records[start : start + MAX_SLICE], watermark, batch)
+            if out.writes:
+                yield out.writes
+            for body in out.alerts:
+                yield self._alerts_tag, body
+            for candidate in out.threshold_candidates:
+                yield self._threshold_tag, candidate
+            for stat in out.dropped_stats:
+                yield self._stats_tag, stat
 
     def _parse_bytes(self, raw: bytes) -> dict[str, Any]:
         return self._parse(raw, self._options)
