@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from common.rules.actions import CompiledAction, compile_action
@@ -17,6 +17,7 @@ from common.rules.conditions import (
     CompiledCondition,
     compile_condition,
     field_column,
+    field_getter,
 )
 
 
@@ -73,12 +74,25 @@ class Candidate:
 _SlotCheck = tuple[int, int, Any]
 
 
-def _keep(kind: int, arg: Any, column: dict[int, Any], chosen: list[int]) -> list[int]:
+# A field's values for a batch, by record index: a list over the whole batch, or a dict over some.
+ColumnValues = Sequence[Any] | Mapping[int, Any]
+
+
+def _keep(
+    kind: int, arg: Any, column: ColumnValues, chosen: list[int], only_strings: bool = False
+) -> list[int]:
     """The indices in ``chosen`` whose value in ``column`` passes one necessary check.
 
     Strings are screened exactly; other present values (numbers match as text, arrays by element)
-    cannot be, and are left to the fact.
+    cannot be, and are left to the fact. ``only_strings``: every value in ``column`` is a string
+    (the usual case for the fields substring and prefix checks read), so the per-value type test
+    can be skipped, the bulk of a check's cost besides the search itself.
     """
+    if only_strings:
+        if kind == CHECK_NEEDLE:
+            return [i for i in chosen if arg in column[i]]
+        if kind == CHECK_PREFIX:
+            return [i for i in chosen if column[i].startswith(arg)]
     if kind == CHECK_NEEDLE:
         return [
             i
@@ -121,6 +135,7 @@ class Group:
             programs.append((candidate, checks))
         self._paths = tuple(slots)
         self._columns = tuple(field_column(path) for path in slots)
+        self._getters = tuple(field_getter(path) for path in slots)
         self._programs = tuple(programs)
 
     @classmethod
@@ -138,20 +153,28 @@ class Group:
         ``shared``, if given, holds the columns other groups (and stages) of the same batch already
         read, over every record they may ask for; columns read here are added to it.
         """
+        columns: list[ColumnValues]
         if shared is None:
             columns = [column(records, indices) for column in self._columns]
+            strings = [False] * len(columns)
         else:
-            columns = []
-            for path, column in zip(self._paths, self._columns, strict=True):
+            columns, strings = [], []
+            for path, column, get in zip(self._paths, self._columns, self._getters, strict=True):
                 values = shared.columns.get(path)
                 if values is None:
-                    values = shared.columns[path] = column(records, shared.indices)
+                    if shared.whole:
+                        values = [get(record) for record in records]
+                    else:
+                        values = column(records, shared.indices)
+                    shared.columns[path] = values
+                    shared.strings[path] = set(map(type, _values(values))) == {str}
                 columns.append(values)
+                strings.append(shared.strings[path])
         out: list[tuple[Candidate, list[int]]] = []
         for candidate, checks in self._programs:
             chosen = indices
             for slot, kind, arg in checks:
-                chosen = _keep(kind, arg, columns[slot], chosen)
+                chosen = _keep(kind, arg, columns[slot], chosen, strings[slot])
                 if not chosen:
                     break
             else:
@@ -159,16 +182,22 @@ class Group:
         return out
 
 
+def _values(column: ColumnValues) -> Iterable[Any]:
+    return column.values() if isinstance(column, Mapping) else column
+
+
 @dataclass
 class Columns:
-    """Field values read for one batch, by path: ``{record index: value}`` over ``indices``.
+    """Field values read for one batch, by path, over ``indices`` (the whole batch if ``whole``).
 
     Valid only while the records do not change; all stages of a batch are selected on the records
-    before any action runs, so they share one.
+    before any action runs, so they share one. ``strings[path]``: every value read is a string.
     """
 
     indices: list[int]
-    columns: dict[str, dict[int, Any]]
+    whole: bool
+    columns: dict[str, ColumnValues] = field(default_factory=dict)
+    strings: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

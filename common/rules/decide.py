@@ -100,7 +100,7 @@ def prepare(stages: Sequence[Stage], records: list[EcsRecord], indices: list[int
             by_dataset[key] = [i]
         else:
             chosen.append(i)
-    shared = Columns(indices, {})
+    shared = Columns(indices, whole=len(indices) == len(records))
     postings: list[Posting] = []
     for stage in stages:
         members: dict[Group, list[int]] = {}
