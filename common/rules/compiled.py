@@ -85,14 +85,17 @@ def _keep(
 
     Strings are screened exactly; other present values (numbers match as text, arrays by element)
     cannot be, and are left to the fact. ``only_strings``: every value in ``column`` is a string
-    (the usual case for the fields substring and prefix checks read), so the per-value type test
-    can be skipped, the bulk of a check's cost besides the search itself.
+    (the usual case for the fields these checks read), so the per-value type test can be skipped,
+    the bulk of a check's cost besides the search itself.
     """
     if only_strings:
         if kind == CHECK_NEEDLE:
             return [i for i in chosen if arg in column[i]]
         if kind == CHECK_PREFIX:
             return [i for i in chosen if column[i].startswith(arg)]
+        if kind == CHECK_VALUES:
+            allowed = arg.get(str)
+            return [] if allowed is None else [i for i in chosen if column[i] in allowed]
     if kind == CHECK_NEEDLE:
         return [
             i
