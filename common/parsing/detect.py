@@ -175,7 +175,7 @@ _COMPACT_YEAR_SEPARATORS = frozenset("-T ")
 
 def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
     c = text[0]
-    if c in "IWEF" and text[1:2].isdigit():
+    if c in "IWEF" and text[1:2].isdecimal():
         rec = klog.parse(text, ctx)
         if rec is not None:
             return rec
@@ -223,7 +223,7 @@ def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
-    if text[1:2].isdigit():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
+    if text[1:2].isdecimal():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
         return _timestamped(text, ctx, start=1)
     return apache_error.parse(text, ctx)
 
@@ -239,7 +239,7 @@ def _build_dispatch() -> dict[str, Parser]:
         c = chr(code)
         if c in table:
             continue
-        if c.isdigit():
+        if c.isdecimal():
             table[c] = _digit
         elif c.isupper():
             table[c] = _upper
@@ -279,7 +279,7 @@ def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
     c = message[:1]
     if c == "{":
         return json_lines.parse(message, ctx, parse_known)
-    if c in "IWEF" and message[1:2].isdigit():
+    if c in "IWEF" and message[1:2].isdecimal():
         return klog.parse(message, ctx)
     if "=" in message[:64]:
         rec = logfmt.parse(message, ctx)

@@ -80,7 +80,7 @@ def normalize_level(value: object) -> str | None:
             return found
         key = value.strip().strip("[]<>:").lower()
         found = _CANONICAL.get(key)
-        if found is None and key.isdigit():
+        if found is None and key.isdecimal():
             return normalize_level(int(key))
         return found
     if isinstance(value, bool):

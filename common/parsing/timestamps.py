@@ -182,7 +182,7 @@ def from_epoch(value: float | int | str) -> str | None:
     try:
         if isinstance(value, str):
             whole, _, frac_text = value.strip().partition(".")
-            if not whole.lstrip("-").isdigit() or (frac_text and not frac_text.isdigit()):
+            if not whole.lstrip("-").isdecimal() or (frac_text and not frac_text.isdecimal()):
                 return None
             number = int(whole)
             if abs(number) >= 100_000_000_000:  # already sub-second units; the fraction is noise

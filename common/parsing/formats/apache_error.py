@@ -58,7 +58,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         rec["process"] = process
     if client is not None:
         address, sep, port = client.rpartition(":")
-        if sep and port.isdigit() and address.count(":") != 1:
+        if sep and port.isdecimal() and address.count(":") != 1:
             rec["source"] = {"address": address.strip("[]"), "ip": address.strip("[]"), "port": int(port)}
         else:
             rec["source"] = {"address": client, "ip": client}

@@ -123,7 +123,7 @@ def _to_text(value: Any) -> str:
 def _stamp(value: Any, ctx: Context) -> str | None:
     if isinstance(value, str):
         stamp = ctx.iso_text_stamp(value)
-        if stamp is None and value.replace(".", "", 1).isdigit():
+        if stamp is None and value.replace(".", "", 1).isdecimal():
             stamp = from_epoch(value)
         return stamp
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -276,7 +276,7 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
         elif role == "caller":
             if isinstance(value, str):
                 file_name, _, line = value.rpartition(":")
-                if file_name and line.isdigit():
+                if file_name and line.isdecimal():
                     log["origin"] = {"file": {"name": file_name, "line": int(line)}}
                     continue
         elif role == "host":

@@ -86,7 +86,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             "event": {"dataset": "log4j"},
             "process": {"thread": {"name": thread}},
         }
-    if second.isdigit():
+    if second.isdecimal():
         m = _PID_LEVEL_LOGGER_RE.match(rest)
         if m is None:
             return None

@@ -138,7 +138,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
                 log["level"] = level
         elif role is _TIME and "@timestamp" not in rec:
             stamp = ctx.iso_text_stamp(value)
-            if stamp is None and value.replace(".", "", 1).isdigit():
+            if stamp is None and value.replace(".", "", 1).isdecimal():
                 stamp = from_epoch(value)
             if stamp is None:
                 labels[label] = value
@@ -148,7 +148,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
             log["logger"] = value
         elif role is _CALLER and "origin" not in log:
             file_name, _, line = value.rpartition(":")
-            if file_name and line.isdigit():
+            if file_name and line.isdecimal():
                 log["origin"] = {"file": {"name": file_name, "line": int(line)}}
             else:
                 labels[label] = value

@@ -50,7 +50,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         logger, word, msg = m.groups()
         level = LEVELS.get(word) or normalize_level(word)
         return None if level is None else _record(ts, level, logger, msg)
-    if not second.isdigit():  # oslo.log: a pid first
+    if not second.isdecimal():  # oslo.log: a pid first
         return None
     m = _OSLO_RE.match(rest)
     if m is None:

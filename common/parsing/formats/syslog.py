@@ -67,7 +67,7 @@ def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
             rec["host"] = {"name": host}
         process: dict[str, Any] = {"name": tag}
         if pid:
-            if pid.isdigit():
+            if pid.isdecimal():
                 process["pid"] = int(pid)
             else:
                 rec.setdefault("labels", {})["syslog_procid"] = pid
@@ -135,7 +135,7 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
         syslog["appname"] = app
     if procid != "-":
         syslog["procid"] = procid
-        if procid.isdigit():
+        if procid.isdecimal():
             rec.setdefault("process", {})["pid"] = int(procid)
     if msgid != "-":
         syslog["msgid"] = msgid
