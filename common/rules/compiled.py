@@ -213,11 +213,26 @@ class Stage:
 
     by_dataset: Mapping[str, Group]
     everywhere: Group
+    # Every path a condition of this stage reads, the dataset (which picks the group) included,
+    # and every proper prefix of those paths.
+    reads: frozenset[str] = frozenset()
+    read_parents: frozenset[str] = frozenset()
 
     def group(self, dataset: Any) -> Group:
         if isinstance(dataset, str):
             return self.by_dataset.get(dataset, self.everywhere)
         return self.everywhere
+
+    def may_read(self, writes: Iterable[str]) -> bool:
+        """Whether writing these paths can change what this stage's conditions see.
+
+        A write to ``a`` or to ``a.b.c`` both affect a read of ``a.b`` (as in ``build_plan``).
+        """
+        reads, parents = self.reads, self.read_parents
+        for path in writes:
+            if path in reads or path in parents or any(p in reads for p in _prefixes(path)):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -274,5 +289,7 @@ def build_plan(rules: Iterable[CompiledRule]) -> Plan:
             dataset: Group.build(sorted([*indexed, *everywhere], key=lambda r: (-r.priority, r.id)))
             for dataset, indexed in by_dataset.items()
         }
-        stages.append(Stage(groups, Group.build(everywhere)))
+        reads = frozenset({"event.dataset"}.union(*(r.condition.reads for r in members)))
+        parents = frozenset(p for path in reads for p in _prefixes(path)[:-1])
+        stages.append(Stage(groups, Group.build(everywhere), reads, parents))
     return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)})

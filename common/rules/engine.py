@@ -180,12 +180,13 @@ class RuleEngine:
         postings = prepare(plan.stages, records, list(range(len(records))))
         post(self._host.evaluate, postings, self._fact_ids)
         order = plan.order
-        acted: set[int] = set()
+        # Per record some action ran on: the paths its rules may have written ("rule" for the ids).
+        written: dict[int, set[str]] = {}
         dropped: set[int] = set()
         for stage, posting in zip(plan.stages, postings, strict=True):
             if len(dropped) == len(records):
                 break
-            touched = sorted(acted - dropped)
+            touched = [i for i in sorted(written) if i not in dropped and stage.may_read(written[i])]
             differ, again = changed_facts(posting, stage, records, touched) if touched else (set(), None)
             if again is not None and again.entries:
                 post(self._host.evaluate, [again], self._fact_ids)
@@ -199,7 +200,11 @@ class RuleEngine:
                 rules.sort(key=lambda r: order[r.id])
                 result = results[i]
                 self._apply(result, rules)
-                acted.add(i)
+                paths = written.get(i)
+                if paths is None:
+                    paths = written[i] = {"rule"}
+                for rule in rules:
+                    paths |= rule.writes
                 if result.dropped:
                     dropped.add(i)
         return results

@@ -74,6 +74,28 @@ RULES = [
     _rule("any-tag", -2, {"field": "tags", "op": "exists"}, [{"action": "tag", "value": "tagged"}]),
 ]
 
+RULES += [
+    # Never matches, but puts "saw-mask" in a later stage; "saw-mask" then sees the rule ids the
+    # earlier stages added to rule.id (written by the engine, not by an action).
+    _rule(
+        "never",
+        5,
+        {"field": "message", "op": "contains", "value": "zzz"},
+        [{"action": "set", "field": "labels.none", "value": 1}],
+    ),
+    _rule(
+        "saw-mask",
+        -3,
+        {
+            "any": [
+                {"field": "labels.none", "op": "exists"},
+                {"field": "rule.id", "op": "contains", "value": "mask"},
+            ]
+        },
+        [{"action": "tag", "value": "saw-mask"}],
+    ),
+]
+
 MESSAGES = ["x move", "x", "label x", "secret x", "drop x move", "move label secret x", "nothing"]
 
 
@@ -110,7 +132,7 @@ def test_speculative_stages_match_sequential_ones(engine: RuleEngine) -> None:
     assert hits["x move"] == ["route", "in-b", "unlabelled", "any-tag"]
     assert hits["x"] == ["in-a", "unlabelled", "any-tag"]
     assert hits["label x"] == ["label", "in-a", "labelled", "any-tag"]
-    assert hits["secret x"] == ["mask", "in-a", "unlabelled", "masked", "any-tag"]
+    assert hits["secret x"] == ["mask", "in-a", "unlabelled", "masked", "any-tag", "saw-mask"]
     assert hits["drop x move"] == ["route", "drop"]
     assert hits["nothing"] == ["unlabelled", "any-tag"]
 
