@@ -75,28 +75,34 @@ RULES = [
 ]
 
 RULES += [
-    # Never matches, but puts "saw-mask" in a later stage; "saw-mask" then sees the rule ids the
-    # earlier stages added to rule.id (written by the engine, not by an action).
+    # "notice" writes nothing (an alert): only the engine's rule.id bookkeeping changes the record.
+    # "never" never matches, but puts "saw-notice" in a later stage, where it must see that id.
+    _rule(
+        "notice",
+        11,
+        {"field": "message", "op": "eq", "value": "notice"},
+        [{"action": "alert", "severity": "low", "message": "notice"}],
+    ),
     _rule(
         "never",
-        5,
+        10,
         {"field": "message", "op": "contains", "value": "zzz"},
         [{"action": "set", "field": "labels.none", "value": 1}],
     ),
     _rule(
-        "saw-mask",
+        "saw-notice",
         -3,
         {
             "any": [
                 {"field": "labels.none", "op": "exists"},
-                {"field": "rule.id", "op": "contains", "value": "mask"},
+                {"field": "rule.id", "op": "contains", "value": "notice"},
             ]
         },
-        [{"action": "tag", "value": "saw-mask"}],
+        [{"action": "tag", "value": "saw-notice"}],
     ),
 ]
 
-MESSAGES = ["x move", "x", "label x", "secret x", "drop x move", "move label secret x", "nothing"]
+MESSAGES = ["x move", "x", "label x", "secret x", "drop x move", "move label secret x", "nothing", "notice"]
 
 
 def _records() -> list[dict[str, Any]]:
@@ -132,7 +138,8 @@ def test_speculative_stages_match_sequential_ones(engine: RuleEngine) -> None:
     assert hits["x move"] == ["route", "in-b", "unlabelled", "any-tag"]
     assert hits["x"] == ["in-a", "unlabelled", "any-tag"]
     assert hits["label x"] == ["label", "in-a", "labelled", "any-tag"]
-    assert hits["secret x"] == ["mask", "in-a", "unlabelled", "masked", "any-tag", "saw-mask"]
+    assert hits["secret x"] == ["mask", "in-a", "unlabelled", "masked", "any-tag"]
+    assert hits["notice"] == ["notice", "unlabelled", "saw-notice", "any-tag"]
     assert hits["drop x move"] == ["route", "drop"]
     assert hits["nothing"] == ["unlabelled", "any-tag"]
 
