@@ -32,7 +32,6 @@ class JobConfig:
     stats_prefix: str = "logflow:stats"
     index_prefix: str = "logs"
     es_bulk_docs: int = 1000
-    es_bulk_linger_ms: int = 20
     es_request_timeout_s: int = 30
     bundle_size: int = 5000
     # Records reach the Python operators in batches gathered over this much processing time.
@@ -71,7 +70,6 @@ class JobConfig:
             stats_prefix=env.get("LOGFLOW_STATS_PREFIX", "") or cls.stats_prefix,
             index_prefix=env.get("LOGFLOW_INDEX_PREFIX", "") or cls.index_prefix,
             es_bulk_docs=env_int(env, "LOGFLOW_ES_BULK_DOCS", cls.es_bulk_docs, 1),
-            es_bulk_linger_ms=env_int(env, "LOGFLOW_ES_BULK_LINGER_MS", cls.es_bulk_linger_ms, 0),
             es_request_timeout_s=env_int(env, "LOGFLOW_ES_REQUEST_TIMEOUT_S", cls.es_request_timeout_s, 1),
             bundle_size=env_int(env, "LOGFLOW_BUNDLE_SIZE", cls.bundle_size, 1),
             batch_ms=env_int(env, "LOGFLOW_BATCH_MS", cls.batch_ms, 1),

@@ -5,13 +5,13 @@ Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
 - ``Stat``: ``(window_ts_ms, outcome, dataset, host, level, rule_ids, count, late)`` — ``count``
   consumed events with these dimensions, for the window statistics; ``outcome`` is one of
   ``OUTCOMES``; ``late`` says the watermark had passed the event's window when the job read it.
-  Lateness is decided there, once: the Elasticsearch writer sums its stats per window before
-  emitting them (``StatBatch``), so a sum can reach the statistics operator after the watermark
-  that followed its events — it is still counted where it belongs.
-- ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the Elasticsearch writer does:
+  Lateness is decided there, once: stats are summed per batch and window (``StatBatch``) before
+  they are emitted, so a sum can reach the statistics operator after the watermark that followed
+  its events — it is still counted where it belongs.
+- ``WriteRequest``: ``(kind, doc_id, index, body_json, stat)`` — what the bulk writer does:
   ``kind`` "doc" (index it; count ``stat``), "alert" (index it; no stat) or "deadletter" (produce
-  ``body_json`` to the dead-letter topic; count ``stat``). The writer takes them in lists, one list
-  per batch of source records.
+  ``body_json`` to the dead-letter topic; count ``stat``). It takes them in lists, one per slice of
+  a batch of source records.
 - ``ThresholdCandidate``: ``(threshold key, the engine's ThresholdHit, Kafka timestamp ms, doc id)``
   — a match of a thresholded alert, keyed by the threshold operator on its first field.
 """

@@ -5,14 +5,12 @@ Shape (sources -> transforms -> sinks)::
     logs topic(s) ──> SQL window: ARRAY_AGG per 50 ms, per partition and offset bucket
                           │ batches
                       normalize-and-apply-rules <── rules topic (broadcast state)
-                          │ main: lists of documents, alerts, dead letters ──┐
-                          │ side: threshold candidates ──> threshold-alerts ──┤ (+ alerts topic)
-                          │ side: alerts ──> alerts topic                     │
-                          │ side: dropped stats ─────────────┐                ▼
-                          │                                  │   elasticsearch-writer (async bulk;
-                          │                                  │     rejects -> dead-letter topic)
-                          │                                  ▼                │ stats
-                          └──────────────────────────> window-statistics <────┘ ──> Redis
+                          │   per batch: parse, rules, then bulk-write the documents to
+                          │   Elasticsearch (rejects and failures -> dead-letter topic)
+                          │ side: alerts ──────────────────────────────────> alerts topic
+                          │ side: threshold candidates ──> threshold-alerts ──┘ (+ indexes alerts)
+                          │ main: statistics of the batch
+                          └──> window-statistics ──> Redis
 
 Run it with ``logflow job submit`` (which passes the connector jar and the Python environment),
 or directly with ``flink run --python jobs/log_pipeline.py``; settings come from ``LOGFLOW_*``.
@@ -32,11 +30,8 @@ log = logging.getLogger("logflow.job")
 UID_NORMALIZE = "normalize-and-apply-rules"
 UID_THRESHOLD = "threshold-alerts"
 UID_ALERTS_SINK = "alerts-kafka-sink"
-UID_ES_WRITER = "elasticsearch-writer"
 UID_WINDOW_STATS = "window-statistics"
 UID_STATS_SINK = "window-statistics-sink"
-
-ASYNC_CAPACITY = 16
 
 
 def flink_configuration(config: JobConfig) -> Any:
@@ -108,13 +103,12 @@ def discarding_sink() -> Any:
 
 
 def build_pipeline(env: Any, config: JobConfig) -> None:
-    from pyflink.common import Time, Types
-    from pyflink.datastream import AsyncDataStream, OutputTag
+    from pyflink.common import Types
+    from pyflink.datastream import OutputTag
     from pyflink.datastream.state import MapStateDescriptor
     from pyflink.table import StreamTableEnvironment
 
     from jobs import sources
-    from jobs.sinks.elasticsearch_writer import ElasticsearchWriter
     from jobs.transforms.normalize import NormalizeAndApplyRules
     from jobs.transforms.threshold import ThresholdAlerts
     from jobs.transforms.window_stats import WindowStatistics, window_start
@@ -127,20 +121,17 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     rules_state = MapStateDescriptor("rules", Types.STRING(), Types.STRING())
     alerts_tag = OutputTag("alerts", Types.STRING())
     threshold_tag = OutputTag("threshold-candidates", pickled)
-    stats_tag = OutputTag("dropped-stats", pickled)
 
-    processed = (
+    # Main output: the statistics of each batch, once its documents are in Elasticsearch.
+    statistics = (
         logs.connect(rule_changes.broadcast(rules_state))
-        .process(
-            NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag, stats_tag),
-            output_type=pickled,
-        )
-        .name("normalize and apply rules")
+        .process(NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag), output_type=pickled)
+        .name("normalize, apply rules and write to elasticsearch")
         .uid(UID_NORMALIZE)
     )
 
     threshold_alerts = (
-        processed.get_side_output(threshold_tag)
+        statistics.get_side_output(threshold_tag)
         .key_by(lambda candidate: candidate[0], key_type=Types.STRING())
         .process(ThresholdAlerts(config, alerts_tag), output_type=pickled)
         .name("threshold alerts")
@@ -148,34 +139,16 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     )
 
     (
-        processed.get_side_output(alerts_tag)
+        statistics.get_side_output(alerts_tag)
         .union(threshold_alerts.get_side_output(alerts_tag))
         .sink_to(alerts_sink(config))
         .name("alerts to kafka")
         .uid(UID_ALERTS_SINK)
     )
 
-    written = (
-        AsyncDataStream.unordered_wait(
-            processed.union(threshold_alerts),
-            ElasticsearchWriter(config),
-            # No operator timeout: PyFlink arms one threading.Timer (a new OS thread) per element
-            # for it, which capped the writer at a few hundred documents per second. The writer
-            # bounds each request itself and retries until Elasticsearch takes the document.
-            Time.milliseconds(0),
-            # Elements are whole batches: a few in flight keep bulk requests full and, when
-            # Elasticsearch is slow or down, fill up quickly so that Flink backpressures the source.
-            capacity=ASYNC_CAPACITY,
-            output_type=pickled,
-        )
-        .name("elasticsearch writer")
-        .uid(UID_ES_WRITER)
-    )
-
     window_seconds = config.window_seconds
     (
-        written.union(processed.get_side_output(stats_tag))
-        .key_by(lambda stat: window_start(stat[0], window_seconds), key_type=Types.LONG())
+        statistics.key_by(lambda stat: window_start(stat[0], window_seconds), key_type=Types.LONG())
         .process(WindowStatistics(config), output_type=pickled)
         .name("window statistics to redis")
         .uid(UID_WINDOW_STATS)

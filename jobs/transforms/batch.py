@@ -2,8 +2,8 @@
 
 Free of Flink so that it can be tested on its own; ``NormalizeAndApplyRules`` calls it once per
 batch the source hands over. Working on a batch is what makes the job fast: PyFlink's per-element
-cost (serialisation across the Java/Python boundary, the async writer's thread hand-offs) is paid
-once per batch, and the rules engine evaluates the whole batch in one round trip.
+cost (serialisation across the Java/Python boundary) is paid once per batch, the rules engine
+evaluates the whole batch in one round trip, and its documents go out in one bulk request.
 
 Every record yields exactly one outcome — a document to index, a dropped statistic, or a dead
 letter with the reason — so nothing consumed is lost silently, even when parsing or the rules

@@ -1,10 +1,11 @@
-"""Parse each batch of Kafka records into ECS documents and apply the broadcast rules to them.
+"""Parse each batch of Kafka records, apply the broadcast rules, and write the batch out.
 
 Input: one row per batch, ``records`` = [(payload, topic, partition, offset, kafka_ts), ...] (see
-``jobs.sources.log_batches``). Main output: one list of ``WriteRequest`` per batch for the
-Elasticsearch writer (documents, alerts, and dead letters for records that could not be processed).
-Side outputs: alert JSON for the alerts topic, threshold candidates for the keyed threshold counter,
-and statistics for dropped records.
+``jobs.sources.log_batches``). The documents, alerts and dead letters of a batch are written to
+Elasticsearch and the dead-letter topic before the element completes (``jobs.sinks.bulk_writer``),
+so before any checkpoint that follows it. Main output: the statistics of the batch's events
+(indexed, dropped, dead-lettered), summed per window and dimensions. Side outputs: alert JSON for
+the alerts topic and threshold candidates for the keyed threshold counter.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pyflink.datastream import BroadcastProcessFunction, OutputTag, RuntimeConte
 from pyflink.datastream.state import MapStateDescriptor
 
 from jobs.config import JobConfig
+from jobs.elements import StatBatch
+from jobs.sinks.elasticsearch_writer import ElasticsearchSink
 from jobs.transforms.batch import BatchContext, KafkaRecord, process_batch
 from jobs.transforms.rule_set import ActiveRules, RuleChange
 
@@ -34,14 +37,13 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         rules_state: MapStateDescriptor,
         alerts_tag: OutputTag,
         threshold_tag: OutputTag,
-        stats_tag: OutputTag,
     ) -> None:
         self._config = config
         self._rules_state = rules_state
         self._alerts_tag = alerts_tag
         self._threshold_tag = threshold_tag
-        self._stats_tag = stats_tag
         self._rules: ActiveRules | None = None
+        self._sink: ElasticsearchSink | None = None
         self._parse: Any = None
         self._options: Any = None
 
@@ -51,12 +53,17 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._parse = parse_message
         self._options = ParseOptions.from_env()
         self._rules = None
+        self._sink = ElasticsearchSink(self._config)
+        self._sink.open()
 
     def close(self) -> None:
         # The engine runs durable-rules in child processes; stop them with the worker.
         if self._rules is not None:
             self._rules.engine.close()
             self._rules = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
 
     def _active_rules(self, ctx: Any) -> ActiveRules:
         # After a restore the function object is new but the broadcast state is not: rebuild the
@@ -100,18 +107,21 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
             window_seconds=self._config.window_seconds,
         )
         watermark = ctx.current_watermark()
-        # A backlog can make one batch large; slices let the writer start on the first documents
-        # while the rest are parsed, and keep each element crossing to the writer bounded.
+        assert self._sink is not None
+        writer = self._sink.writer
+        stats = StatBatch(self._config.window_seconds)
+        # A backlog can make one batch large; slices bound each bulk request and what is held.
         for start in range(0, len(records), MAX_SLICE):
             out = process_batch(records[start : start + MAX_SLICE], watermark, batch)
-            if out.writes:
-                yield out.writes
+            for stat in writer.write(out.writes):
+                stats.add(stat)
+            for stat in out.dropped_stats:
+                stats.add(stat)
             for body in out.alerts:
                 yield self._alerts_tag, body
             for candidate in out.threshold_candidates:
                 yield self._threshold_tag, candidate
-            for stat in out.dropped_stats:
-                yield self._stats_tag, stat
+        yield from stats.drain()
 
     def _parse_bytes(self, raw: bytes) -> dict[str, Any]:
         return self._parse(raw, self._options)

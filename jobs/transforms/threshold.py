@@ -3,7 +3,9 @@
 The rules engine reports each match of a thresholded ``alert`` action as a pending alert; this
 operator, keyed by ``threshold_key(rule id, group values)``, keeps the rules core's
 ``ThresholdCounter`` for that key in checkpointed state, so counts survive failures and restores.
-An idle counter's state is cleared by a processing-time timer.
+An idle counter's state is cleared by a processing-time timer. A fired alert is indexed before
+the element completes (like every document, see ``jobs.sinks.bulk_writer``) and goes to the alerts
+topic through a side output.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 from common.rules.threshold import ThresholdCounter
 from jobs.config import JobConfig
 from jobs.elements import ThresholdCandidate, alert_request
+from jobs.sinks.elasticsearch_writer import ElasticsearchSink
 
 
 class ThresholdAlerts(KeyedProcessFunction):
@@ -26,9 +29,17 @@ class ThresholdAlerts(KeyedProcessFunction):
         self._config = config
         self._alerts_tag = alerts_tag
         self._counter: Any = None
+        self._sink: ElasticsearchSink | None = None
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._counter = runtime_context.get_state(ValueStateDescriptor("threshold-counter", Types.STRING()))
+        self._sink = ElasticsearchSink(self._config)
+        self._sink.open()
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
 
     def process_element(self, value: ThresholdCandidate, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _key, hit, ts_ms, doc_id = value
@@ -50,8 +61,9 @@ class ThresholdAlerts(KeyedProcessFunction):
         body, request = alert_request(
             hit.alert(), f"{doc_id}:threshold:{hit.rule_id}", self._config.index_prefix, ts_ms
         )
+        assert self._sink is not None
+        self._sink.writer.write([request])  # indexed before the element completes, like documents
         yield self._alerts_tag, body
-        yield [request]  # the writer takes lists of requests
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
         stored = self._counter.value()

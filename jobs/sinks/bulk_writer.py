@@ -1,0 +1,214 @@
+"""Bulk writes of one batch of write requests to Elasticsearch, and dead letters to Kafka.
+
+``BulkWriter.write`` returns only when every document of the batch is in Elasticsearch or, when
+Elasticsearch rejected it, in the dead-letter topic (acknowledged by the broker). The job calls it
+from the operator that processes the batch, so a batch's writes complete before the element does,
+and therefore before any checkpoint after it: with deterministic ids a replay overwrites, and every
+event is in Elasticsearch exactly once.
+
+Whole-request failures (connection errors, 429, 5xx) and per-document 429s are retried with
+backoff for as long as it takes; meanwhile the operator does not return, and Flink backpressures
+the sources, which is how an Elasticsearch outage costs latency, not data. Per-document rejections
+(mapping conflicts, oversized documents) go to the dead letters with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, Stat, WriteRequest, dead_letter
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# Beyond this a document is dead-lettered rather than sent: Elasticsearch's http.max_content_length
+# defaults to 100 MB, and a single giant document would stall a whole bulk request.
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Indexed:
+    status: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    status: int
+    error_type: str
+    reason: str
+
+
+Outcome = Indexed | Rejected
+# Sends the NDJSON lines of one bulk request; returns the parsed response body, or raises.
+BulkSender = Callable[[list[str]], Any]
+
+
+class TransientBulkError(Exception):
+    """The whole request failed in a way that is worth retrying (HTTP 429/5xx, connection)."""
+
+
+class DeadLetterSink(Protocol):
+    def send_all(self, topic: str, messages: list[tuple[str, str]]) -> None:
+        """Produce (key, value) messages and return once the broker acknowledged all of them."""
+
+
+def action_line(index: str, doc_id: str) -> str:
+    # json.dumps, not an f-string, so that nothing a topic name contains can break NDJSON framing.
+    return json.dumps({"index": {"_index": index, "_id": doc_id}}, separators=(",", ":"))
+
+
+def classify_item(item: dict[str, Any]) -> Outcome | None:
+    """The outcome of one bulk response item, or None when it should be retried."""
+    result = item.get("index") or item.get("create") or item.get("update") or {}
+    status = int(result.get("status", 500))
+    if 200 <= status < 300:
+        return Indexed(status)
+    if status in RETRYABLE_STATUS:
+        return None
+    error = result.get("error") or {}
+    if isinstance(error, dict):
+        error_type = str(error.get("type", "unknown"))
+        reason = str(error.get("reason", ""))
+        caused = error.get("caused_by")
+        if isinstance(caused, dict) and caused.get("reason"):
+            reason = f"{reason}: {caused.get('reason')}"
+    else:
+        error_type, reason = "unknown", str(error)
+    return Rejected(status, error_type, reason)
+
+
+class BulkWriter:
+    def __init__(
+        self,
+        send: BulkSender,
+        dead_letters: DeadLetterSink,
+        deadletter_topic: str,
+        *,
+        max_docs: int = 1000,
+        max_bytes: int = 8 * 1024 * 1024,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 15.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._send = send
+        self._dead_letters = dead_letters
+        self._topic = deadletter_topic
+        self._max_docs = max_docs
+        self._max_bytes = max_bytes
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self.retries = 0
+
+    def write(self, requests: list[WriteRequest]) -> list[Stat]:
+        """Write one batch; the statistics of its events (alerts contribute none)."""
+        stats: list[Stat] = []
+        letters: list[tuple[str, str]] = []
+        to_index: list[WriteRequest] = []
+        for request in requests:
+            kind, doc_id, index, body, stat = request
+            if kind == DEADLETTER:
+                letters.append((doc_id, body))
+                if stat is not None:
+                    stats.append(stat)
+            elif len(body) > MAX_DOCUMENT_BYTES:
+                too_large = Rejected(413, "document_too_large", f"{len(body)} bytes > {MAX_DOCUMENT_BYTES}")
+                letters.append((doc_id, _letter(doc_id, index, body, too_large, stat)))
+                if kind != ALERT and stat is not None:
+                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+            else:
+                to_index.append(request)
+        outcomes = self.index([(r[2], r[1], r[3]) for r in to_index])
+        for (kind, doc_id, index, body, stat), outcome in zip(to_index, outcomes, strict=True):
+            if isinstance(outcome, Rejected):
+                letters.append((doc_id, _letter(doc_id, index, body, outcome, stat)))
+                if kind != ALERT and stat is not None:
+                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+            elif kind != ALERT and stat is not None:
+                stats.append(stat)
+        if letters:
+            self._dead_letters.send_all(self._topic, letters)
+        return stats
+
+    def index(self, documents: list[tuple[str, str, str]]) -> list[Outcome]:
+        """Index (index, id, body) documents; their outcomes, in order. Retries until each has one."""
+        outcomes: list[Outcome | None] = [None] * len(documents)
+        for chunk in self._chunks(documents):
+            pending = chunk
+            delay = self._backoff_initial_s
+            while pending:
+                lines: list[str] = []
+                for position in pending:
+                    index, doc_id, body = documents[position]
+                    lines.append(action_line(index, doc_id))
+                    lines.append(body)
+                try:
+                    response = self._send(lines)
+                except TransientBulkError as exc:
+                    log.warning(
+                        "bulk request of %d documents failed (%s); retrying in %.1fs",
+                        len(pending),
+                        exc,
+                        delay,
+                    )
+                    delay = self._backoff(delay)
+                    continue
+                items = response.get("items", [])
+                retry: list[int] = []
+                for position, item in zip(pending, items, strict=False):
+                    outcome = classify_item(item)
+                    if outcome is None:
+                        retry.append(position)
+                    else:
+                        outcomes[position] = outcome
+                retry.extend(pending[len(items) :])
+                pending = retry
+                if pending:
+                    delay = self._backoff(delay)
+        return [o if o is not None else Rejected(500, "unknown", "no outcome") for o in outcomes]
+
+    def _chunks(self, documents: list[tuple[str, str, str]]) -> list[list[int]]:
+        chunks: list[list[int]] = []
+        current: list[int] = []
+        size = 0
+        for position, (index, doc_id, body) in enumerate(documents):
+            cost = len(body) + len(index) + len(doc_id) + 40
+            if current and (len(current) >= self._max_docs or size + cost > self._max_bytes):
+                chunks.append(current)
+                current, size = [], 0
+            current.append(position)
+            size += cost
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _backoff(self, delay: float) -> float:
+        self.retries += 1
+        self._sleep(delay * (0.5 + random.random() / 2))
+        return min(delay * 2, self._backoff_max_s)
+
+
+def _letter(doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat | None) -> str:
+    """The dead letter for a document Elasticsearch would not take, with the document itself."""
+    try:
+        document = json.loads(body)
+        original = str(document.get("event", {}).get("original", ""))
+        kafka = document.get("logflow", {}).get("kafka", {})
+    except (ValueError, AttributeError):
+        original, kafka = "", {}
+    return dead_letter(
+        f"elasticsearch_{rejected.error_type}",
+        f"index {index}: HTTP {rejected.status}: {rejected.reason}",
+        original=original,
+        topic=str(kafka.get("topic", "")),
+        partition=int(kafka.get("partition", -1)),
+        offset=int(kafka.get("offset", -1)),
+        kafka_ts_ms=stat[0] if stat is not None else 0,
+        document=body,
+    )
