@@ -27,8 +27,6 @@ from jobs.transforms.rule_set import ActiveRules, RuleChange
 
 log = logging.getLogger(__name__)
 
-MAX_SLICE = 500
-
 
 class NormalizeAndApplyRules(BroadcastProcessFunction):
     def __init__(
@@ -110,9 +108,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         assert self._sink is not None
         writer = self._sink.writer
         stats = StatBatch(self._config.window_seconds)
-        # A backlog can make one batch large; slices bound each bulk request and what is held.
-        for start in range(0, len(records), MAX_SLICE):
-            out = process_batch(records[start : start + MAX_SLICE], watermark, batch)
+        # A backlog can make one batch large; slices of one bulk request's size bound what is held.
+        size = self._config.es_bulk_docs
+        for start in range(0, len(records), size):
+            out = process_batch(records[start : start + size], watermark, batch)
             for stat in writer.write(out.writes):
                 stats.add(stat)
             for stat in out.dropped_stats:
