@@ -88,8 +88,15 @@ def poll_progress(progress: Callable[[], int], total: int, started: float) -> Th
     """Poll ``progress`` every 250 ms until it reaches ``total``; both rates from the samples."""
     samples: list[tuple[float, int]] = []
 
+    from elasticsearch import ApiError
+
     def done() -> bool:
-        samples.append((time.perf_counter(), progress()))
+        try:
+            samples.append((time.perf_counter(), progress()))
+        except ApiError as exc:
+            if exc.meta.status != 503:  # a shard of a just-created index not yet started: poll again
+                raise
+            return False
         return samples[-1][1] >= total
 
     wait_for("all documents to be searchable", done, 1800, 0.25)
