@@ -263,3 +263,50 @@ def test_hostile_messages_are_indexed_tagged_or_dead_lettered(pipeline: Pipeline
     assert "_truncated" in indexed[ids[1]]["_source"]["tags"]
     assert "\x1b" not in json.dumps(indexed[ids[4]]["_source"]["message"])
     assert pipeline.job_state() == "RUNNING"
+
+
+def test_threshold_alert_fires_once_per_count_matches_per_group(pipeline: Pipeline) -> None:
+    marker = f"burst-{time.time_ns()}"
+    rule_id = f"threshold-{marker}"
+    _create(
+        pipeline,
+        {
+            "id": rule_id,
+            "enabled": True,
+            "priority": 10,
+            "when": {"all": [{"field": "message", "op": "contains", "value": marker}]},
+            "then": [
+                {"action": "tag", "value": "burst-candidate"},
+                {
+                    "action": "alert",
+                    "severity": "medium",
+                    "message": "burst on {host.name}",
+                    "threshold": {"count": 3, "window": "5m", "group_by": ["host.name"]},
+                },
+            ],
+        },
+    )
+    _await_rule_effect(pipeline, marker, "burst-candidate")
+    # Seven matches from db-a (count 3: alerts at the 3rd and the 6th) and two from db-b (none).
+    pipeline.produce([f"Nov 22 10:00:00 db-a app[1]: {marker} login failed {i}" for i in range(7)])
+    pipeline.produce([f"Nov 22 10:00:00 db-b app[1]: {marker} login failed {i}" for i in range(2)])
+    _await_count(pipeline, {"match_phrase": {"message": f"{marker} login failed"}}, 9, 120)
+
+    query = {"bool": {"filter": [{"term": {"rule.id": rule_id}}, {"term": {"event.kind": "alert"}}]}}
+
+    def burst_alerts() -> list[dict[str, Any]]:
+        return [a for a in pipeline.search(query, size=50) if "probe" not in json.dumps(a["_source"])]
+
+    wait_for("two threshold alerts", lambda: len(burst_alerts()) >= 2, 60)
+    time.sleep(3)  # a third would have arrived by now
+    alerts = burst_alerts()
+    assert len(alerts) == 2
+    assert {a["_source"]["message"] for a in alerts} == {"burst on db-a"}
+    assert all(a["_index"].startswith(f"{pipeline.index_prefix}-logflow.alert-") for a in alerts)
+    assert all(":threshold:" in a["_id"] for a in alerts)
+    on_topic = [
+        a
+        for a in pipeline.consume(pipeline.alerts_topic, expected=10_000, timeout_s=10)
+        if rule_id in json.dumps(a) and "probe" not in json.dumps(a)
+    ]
+    assert len(on_topic) == 2
