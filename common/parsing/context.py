@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from common.parsing.options import ParseOptions
 from common.parsing.timestamps import (
-    FRACTION_TAIL,
     Zone,
     parse_offset,
     resolve_zone,
     text_to_iso,
     to_iso,
+    with_fraction,
     yearless_window,
 )
 
@@ -111,10 +111,7 @@ class Context:
             prefix = self._fill(cache, key, fields)
         if not prefix:  # None (impossible date) or REJECT
             return prefix
-        n = len(frac)
-        if n <= 6:
-            return f"{prefix}{frac}{FRACTION_TAIL[n]}"
-        return f"{prefix}{frac[:6]}Z"
+        return with_fraction(prefix, frac)
 
     def cached_yearless_stamp(self, slot: int, key: str, frac: str, fields: FieldsOf) -> str | None:
         """:meth:`cached_stamp` for stamps that may lack a year: entries hold only while the inferred
@@ -127,10 +124,7 @@ class Context:
             prefix = self._fill_yearless(cache, key, fields)
         if not prefix:  # None (impossible date) or REJECT
             return prefix
-        n = len(frac)
-        if n <= 6:
-            return f"{prefix}{frac}{FRACTION_TAIL[n]}"
-        return f"{prefix}{frac[:6]}Z"
+        return with_fraction(prefix, frac)
 
     def iso_text_stamp(self, text: str) -> str | None:
         """``timestamps.from_iso_text`` for this Context, cached per second (cached_stamp inlined)."""
@@ -146,12 +140,7 @@ class Context:
             prefix = self._fill(cache, key, _iso_text_fields)
         if not prefix:
             return None  # an impossible date, or REJECT: an offset out of range
-        if frac is None:
-            return f"{prefix}000Z"
-        n = len(frac)
-        if n <= 6:
-            return f"{prefix}{frac}{FRACTION_TAIL[n]}"
-        return f"{prefix}{frac[:6]}Z"
+        return with_fraction(prefix, frac or "")
 
     def _fill(self, cache: dict[str, str | None], key: str, fields: FieldsOf) -> str | None:
         parts = fields(key)

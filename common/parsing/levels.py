@@ -100,7 +100,3 @@ def normalize_level(value: object) -> str | None:
 for _key, _level in list(_CANONICAL.items()):
     _CANONICAL.setdefault(_key.upper(), _level)
     _CANONICAL.setdefault(_key.capitalize(), _level)
-
-# Exact spellings -> level, for hot paths: ``LEVELS.get(word) or normalize_level(word)`` is
-# ``normalize_level(word)`` without the call in the common case.
-LEVELS: dict[str, str] = _CANONICAL

@@ -8,7 +8,6 @@ arithmetic is integer-only (days-from-civil), which is several times cheaper tha
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from datetime import datetime, timedelta
@@ -358,35 +357,18 @@ _ALWAYS = (float("-inf"), float("inf"))
 
 # Appended to a cached "YYYY-MM-DDTHH:MM:SS." prefix after the fraction digits, by their count:
 # pad to 3 or 6 digits, as _fraction does.
-FRACTION_TAIL = ("000Z", "00Z", "0Z", "Z", "00Z", "0Z", "Z")
+_FRACTION_TAIL = ("000Z", "00Z", "0Z", "Z", "00Z", "0Z", "Z")
+
+
+def with_fraction(prefix: str, frac: str) -> str:
+    """A cached ``YYYY-MM-DDTHH:MM:SS.`` prefix completed with a line's fraction digits."""
+    n = len(frac)
+    if n <= 6:
+        return f"{prefix}{frac}{_FRACTION_TAIL[n]}"
+    return f"{prefix}{frac[:6]}Z"
 
 
 _ingest_cache: tuple[int, str] = (-1, "")
-
-
-def ingest_window(now: float) -> tuple[float, float, str]:
-    """``(lo, hi, text)``: :func:`ingest_time` of ``now``, and the clock readings ``lo <= x < hi`` that
-    share it (so the caller's per-line check is two float comparisons).
-
-    ``int(x * 1000)`` is monotonic in ``x``, so the readings that share a millisecond are one interval;
-    its exact float bounds are a few ``nextafter`` steps from ``k / 1000``. Readings outside
-    ``[1, 1e15)`` get an empty window (computed every time).
-    """
-    text = ingest_time(now)
-    if not 1.0 <= now < 1e15:
-        return (1.0, 0.0, text)
-    millis = int(now * 1000)
-    lo = millis / 1000
-    while int(lo * 1000) >= millis:
-        lo = math.nextafter(lo, -math.inf)
-    while int(lo * 1000) < millis:
-        lo = math.nextafter(lo, math.inf)
-    hi = (millis + 1) / 1000
-    while int(hi * 1000) > millis:
-        hi = math.nextafter(hi, -math.inf)
-    while int(hi * 1000) <= millis:
-        hi = math.nextafter(hi, math.inf)
-    return (lo, hi, text)
 
 
 def ingest_time(now: float) -> str:

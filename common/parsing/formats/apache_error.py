@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.levels import normalize_level
 from common.parsing.timestamps import MONTH_DIGITS
 
 _ERROR_RE = re.compile(
@@ -36,7 +36,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         return None
     stamp, frac, y, module, source_level, pid, tid, client, msg = m.groups()
     # 2.4 writes trace1..trace8 for its trace levels
-    level = LEVELS.get(source_level) or normalize_level(source_level.rstrip("0123456789"))
+    level = normalize_level(source_level.rstrip("0123456789"))
     if level is None:
         return None
     ts = ctx.cached_stamp(_SLOT, f"{stamp} {y}", frac or "", _fields)

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.levels import normalize_level
 
 # A pid/thread number may come first: "<ts> 0 [Warning] ..." (MySQL), "<ts> [123] LOG: ..." (PostgreSQL).
 _LEVEL_RE = re.compile(
@@ -26,7 +26,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     m = _LEVEL_RE.match(rest)
     if m is not None:
         word, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word) or _EXTRA_LEVELS.get(word)
+        level = normalize_level(word) or _EXTRA_LEVELS.get(word)
         if level is not None and (len(word) > 1 or word.isupper()):
             rec["log"] = {"level": level}
             rec["message"] = msg

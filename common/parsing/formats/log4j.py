@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
 _LOGGER = r"([\w$.\-/]+(?:\[[^\]\s]*\])?)"
@@ -30,13 +30,18 @@ _SPRING_RE = re.compile(
 )
 
 
-def _record(ts: str | None, level: str, logger: str, msg: str) -> dict[str, Any]:
-    return {
+def _record(
+    ts: str | None, level: str, logger: str, msg: str, process: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {
         "@timestamp": ts,
         "message": msg,
         "log": {"level": level, "logger": logger},
         "event": {"dataset": "log4j"},
     }
+    if process is not None:
+        rec["process"] = process
+    return rec
 
 
 def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
@@ -46,61 +51,35 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         if m is None:
             return None
         word, where, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word)
+        level = normalize_level(word)
         if level is None:
             return None
         origin = _ZK_ORIGIN_RE.match(where)
         if origin is None:
-            return {
-                "@timestamp": ts,
-                "message": msg,
-                "log": {"level": level, "logger": where},
-                "event": {"dataset": "log4j"},
-                "process": {"thread": {"name": where}},
-            }
+            return _record(ts, level, where, msg, {"thread": {"name": where}})
         thread, logger, line = origin.groups()
-        return {
-            "@timestamp": ts,
-            "message": msg,
-            "log": {
-                "level": level,
-                "logger": logger,
-                "origin": {"file": {"line": INTS.get(line) or to_int(line)}},
-            },
-            "event": {"dataset": "log4j"},
-            "process": {"thread": {"name": thread}},
-        }
+        rec = _record(ts, level, logger, msg, {"thread": {"name": thread}})
+        rec["log"]["origin"] = {"file": {"line": INTS.get(line) or to_int(line)}}
+        return rec
     second = first[1:2]
     if second == "[":
         m = _LOGBACK_RE.match(rest)
         if m is None:
             return None
         thread, word, logger, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word)
+        level = normalize_level(word)
         if level is None:
             return None
-        return {
-            "@timestamp": ts,
-            "message": msg or "",
-            "log": {"level": level, "logger": logger},
-            "event": {"dataset": "log4j"},
-            "process": {"thread": {"name": thread}},
-        }
+        return _record(ts, level, logger, msg or "", {"thread": {"name": thread}})
     if second.isdecimal():
         m = _PID_LEVEL_LOGGER_RE.match(rest)
         if m is None:
             return None
         pid, word, logger, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word)
+        level = normalize_level(word)
         if level is None:
             return None
-        return {
-            "@timestamp": ts,
-            "message": msg,
-            "log": {"level": level, "logger": logger},
-            "event": {"dataset": "log4j"},
-            "process": {"pid": INTS.get(pid) or to_int(pid)},
-        }
+        return _record(ts, level, logger, msg, {"pid": INTS.get(pid) or to_int(pid)})
     # The patterns below need a level word right after the blank (except Spring Boot's padded one),
     # and each its own landmark; checking those first spares most failed regex attempts.
     word_first = second.isalpha()
@@ -108,41 +87,31 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         m = _THREAD_LOGGER_RE.match(rest)
         if m is not None:
             word, thread, logger, msg = m.groups()
-            level = LEVELS.get(word) or normalize_level(word)
+            level = normalize_level(word)
             if level is not None:
-                return {
-                    "@timestamp": ts,
-                    "message": msg,
-                    "log": {"level": level, "logger": logger},
-                    "event": {"dataset": "log4j"},
-                    "process": {"thread": {"name": thread}},
-                }
+                return _record(ts, level, logger, msg, {"thread": {"name": thread}})
     if " --- " in rest:
         m = _SPRING_RE.match(rest)
         if m is not None:
             word, pid, thread, logger, msg = m.groups()
-            level = LEVELS.get(word) or normalize_level(word)
+            level = normalize_level(word)
             if level is not None:
-                return {
-                    "@timestamp": ts,
-                    "message": msg,
-                    "log": {"level": level, "logger": logger},
-                    "event": {"dataset": "log4j"},
-                    "process": {"pid": INTS.get(pid) or to_int(pid), "thread": {"name": thread}},
-                }
+                return _record(
+                    ts, level, logger, msg, {"pid": INTS.get(pid) or to_int(pid), "thread": {"name": thread}}
+                )
     if not word_first:
         return None
     m = _LEVEL_LOGGER_RE.match(rest)
     if m is not None:
         word, logger, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word)
+        level = normalize_level(word)
         if level is not None:
             return _record(ts, level, logger, msg or "")
     if ")" in rest[-2:]:  # "$" also matches before a final newline (a Docker payload's)
         m = _TRAILING_LOGGER_RE.match(rest)
         if m is not None:
             word, msg, logger = m.groups()
-            level = LEVELS.get(word) or normalize_level(word)
+            level = normalize_level(word)
             if level is not None:
                 return _record(ts, level, logger, msg)
     return None

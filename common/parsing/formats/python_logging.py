@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
 _BASIC_RE = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL|NOTSET):([^:\s]*):(.*)", re.DOTALL)
@@ -48,7 +48,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         if m is None:
             return None
         logger, word, msg = m.groups()
-        level = LEVELS.get(word) or normalize_level(word)
+        level = normalize_level(word)
         return None if level is None else _record(ts, level, logger, msg)
     if not second.isdecimal():  # oslo.log: a pid first
         return None
@@ -56,7 +56,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     if m is None:
         return None
     pid, word, logger, context, msg = m.groups()
-    level = LEVELS.get(word) or normalize_level(word)
+    level = normalize_level(word)
     if level is None:
         return None
     rec = _record(ts, level, logger, msg)

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from common.parsing.context import Context
-from common.parsing.levels import LEVELS, normalize_level
+from common.parsing.levels import normalize_level
 
 _TAIL_RE = re.compile(r", ([A-Za-z]+) +(?:([A-Za-z][\w\-]*) +)?(.*)", re.DOTALL)
 
@@ -18,7 +18,7 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     source_level, component, msg = m.groups()
     log: dict[str, Any] = {}
     # CBS also writes "Perf" lines; they are informational timing records.
-    level = "info" if source_level == "Perf" else LEVELS.get(source_level) or normalize_level(source_level)
+    level = "info" if source_level == "Perf" else normalize_level(source_level)
     if level is None:
         return None
     log["level"] = level

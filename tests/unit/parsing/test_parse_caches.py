@@ -3,14 +3,11 @@ the str-split logfmt tokenizer against the regex grammar, and the ingest-time wi
 
 from __future__ import annotations
 
-import math
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.parsing import ParseOptions, parse_message
 from common.parsing.formats import logfmt
-from common.parsing.timestamps import ingest_time, ingest_window
 
 NEW_YEAR_2024 = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 
@@ -75,11 +72,3 @@ logfmt_like = st.lists(
 @given(logfmt_like)
 def test_plain_logfmt_tokenizer_matches_the_regex_grammar(text: str) -> None:
     assert logfmt.split_pairs(text) == _regex_pairs(text)
-
-
-@given(st.floats(min_value=1.0, max_value=4e9))
-def test_ingest_window_is_exactly_the_millisecond(now: float) -> None:
-    lo, hi, text = ingest_window(now)
-    assert lo <= now < hi
-    assert text == ingest_time(now) == ingest_time(lo) == ingest_time(math.nextafter(hi, 0))
-    assert ingest_time(hi) != text and ingest_time(math.nextafter(lo, 0)) != text
