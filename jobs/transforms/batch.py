@@ -106,12 +106,17 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
 
 
 def _parse(record: KafkaRecord, ctx: BatchContext) -> dict[str, Any]:
-    payload, topic, partition, offset, _ = record
-    document = ctx.parse(bytes(payload) if payload is not None else b"")
+    _, topic, partition, offset, _ = record
+    document = ctx.parse(_payload(record))
     event = document.setdefault("event", {})
     event["id"] = document_id(topic, partition, offset)
     document["logflow"] = {"kafka": {"topic": topic, "partition": partition, "offset": offset}}
     return document
+
+
+def _payload(record: KafkaRecord) -> bytes:
+    # A tombstone on a logs topic has no value; it is still one consumed event.
+    return bytes(record[0]) if record[0] is not None else b""
 
 
 def _apply_rules(
@@ -138,9 +143,9 @@ def _apply_rules(
 def _processing_error(
     record: KafkaRecord, exc: BaseException, watermark_ms: int, ctx: BatchContext
 ) -> WriteRequest:
-    payload, topic, partition, offset, ts_ms = record
+    _, topic, partition, offset, ts_ms = record
     log.error("record %s:%s:%s could not be processed: %r", topic, partition, offset, exc)
-    original = (bytes(payload) if payload is not None else b"").decode("utf-8", errors="backslashreplace")
+    original = _payload(record).decode("utf-8", errors="backslashreplace")
     letter = dead_letter(
         "processing_error",
         "".join(traceback.format_exception_only(type(exc), exc)).strip(),

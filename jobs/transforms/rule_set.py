@@ -68,7 +68,7 @@ class ActiveRules:
                 self._remove_from_engine(change.rule_id)
             else:
                 self.engine.upsert(change.rule)
-        except RuleValidationError as exc:
+        except Exception as exc:  # invalid, or an engine failure (its host died): never stop the job
             self.rejected += 1
             log.error(
                 "rule %s version %d rejected, keeping version %s: %s",
@@ -76,15 +76,7 @@ class ActiveRules:
                 change.version,
                 self.versions.get(change.rule_id, "none"),
                 exc,
-            )
-            return False
-        except Exception:  # an engine failure (e.g. its host process died) must not stop the job
-            self.rejected += 1
-            log.exception(
-                "rule %s version %d could not be activated, keeping version %s",
-                change.rule_id,
-                change.version,
-                self.versions.get(change.rule_id, "none"),
+                exc_info=not isinstance(exc, RuleValidationError),  # a trace only for the unexpected
             )
             return False
         self.versions[change.rule_id] = change.version
