@@ -303,6 +303,10 @@ def service_cpu_seconds() -> dict[str, float]:
             tree.extend(children.get(tree[seen], []))
             seen += 1
         totals[pid_file.stem] = sum(_process_cpu_seconds(p) for p in tree)
+        if len(tree) > 1:
+            # The TaskManager's Python workers are its children: split them out so that the JVM's
+            # share (Kafka source, batching window, Beam runner) and Python's are told apart.
+            totals[f"{pid_file.stem}.children"] = sum(_process_cpu_seconds(p) for p in tree[1:])
     # This process and its children: the producer, the ceiling's client and the private rules API.
     totals["benchmark"] = sum(_process_cpu_seconds(p) for p in [os.getpid(), *children.get(os.getpid(), [])])
     return totals
