@@ -46,6 +46,11 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || ! .venv/bin/python -c
     echo "$want" > "$stamp"
 fi
 
+# --- the parsers as C extensions (mypyc; a no-op when up to date, pure Python when it cannot) --------
+if ! .venv/bin/python -m deploy.native build; then
+    log "warning: compiling common/parsing failed; it runs as pure Python (slower, same records)"
+fi
+
 # --- Maven downloads (Kafka, Elasticsearch, the Flink Kafka connector) --------------------------------
 log "checking the download cache"
 .venv/bin/logflow stack fetch
