@@ -19,11 +19,14 @@ Plain tuples keep the Java<->Python hops cheap (they are pickled on every hop).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 Stat = tuple[int, str, str, str, str, tuple[str, ...], int, bool]
 WriteRequest = tuple[str, str, str, str, Stat | None]
@@ -76,8 +79,27 @@ def _index_name(prefix: str, dataset: str, day_number: int) -> str:
 
 
 def to_json(document: Any) -> str:
-    # ASCII escapes keep lone surrogates from JSON input serialisable; Elasticsearch decodes them.
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=True, default=str)
+    """A document's JSON: orjson (a quarter of json.dumps' cost per document), json.dumps when it refuses.
+
+    orjson refuses what valid UTF-8 JSON cannot hold as it is — lone surrogates (from JSON input's
+    ``\\ud800`` escapes), integers beyond 64 bits, non-string keys — and json.dumps writes those
+    with ASCII escapes, which Elasticsearch decodes. NaN and infinities become null in both.
+    """
+    try:
+        return orjson.dumps(document, default=str).decode()
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json.dumps(_finite(document), separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def _finite(value: Any) -> Any:
+    # json.dumps writes NaN and Infinity, which are not JSON: Elasticsearch would reject the document.
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def stat_for(

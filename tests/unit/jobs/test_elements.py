@@ -1,3 +1,8 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+
 from jobs.elements import (
     DEAD_LETTERED,
     INDEXED,
@@ -7,6 +12,7 @@ from jobs.elements import (
     index_name,
     is_late,
     stat_for,
+    to_json,
 )
 
 
@@ -88,3 +94,30 @@ def test_dead_letter_names_reason_and_source() -> None:
     assert letter["event"]["original"] == "x"
     assert letter["kafka"] == {"topic": "logs", "partition": 1, "offset": 7, "timestamp": 123}
     assert letter["document"] == '{"a":1}'
+
+
+def test_to_json_writes_utf8_json_that_reads_back_the_same() -> None:
+    document = {"message": "naïve ✓ 日本", "event": {"original": 'a\u0000b"c'}, "n": [1, 2.5, True, None]}
+    body = to_json(document)
+    assert "naïve ✓ 日本" in body  # UTF-8 as it is, not \\u escapes
+    assert json.loads(body) == document
+
+
+def test_to_json_falls_back_for_what_orjson_refuses() -> None:
+    # A lone surrogate (JSON input may escape one) and an integer beyond 64 bits.
+    document = {"message": "x\ud800y", "big": 2**70, "ok": "é"}
+    assert json.loads(to_json(document)) == document
+
+
+@pytest.mark.parametrize("document", [{"v": float("nan")}, {"v": [float("inf")], "s": "\udfff"}])
+def test_to_json_writes_null_for_non_finite_numbers(document: dict[str, object]) -> None:
+    # NaN is not JSON: Elasticsearch would refuse the whole document.
+    assert "NaN" not in to_json(document) and "Infinity" not in to_json(document)
+    assert json.loads(to_json(document))["v"] in (None, [None])
+
+
+def test_to_json_writes_unknown_types_as_strings() -> None:
+    assert json.loads(to_json({"when": datetime(2026, 11, 22, tzinfo=UTC), "set": {1}})) == {
+        "when": "2026-11-22T00:00:00+00:00",
+        "set": "{1}",
+    }
