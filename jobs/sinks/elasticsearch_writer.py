@@ -31,7 +31,8 @@ def make_bulk_sender(config: JobConfig) -> Any:
 
     def send(lines: list[str]) -> Any:
         try:
-            return client.bulk(operations=cast(Any, lines)).body
+            # One string: the client would otherwise encode and copy it line by line.
+            return client.bulk(operations=cast(Any, "\n".join(lines) + "\n")).body
         except (TransportConnectionError, ConnectionTimeout) as exc:
             raise TransientBulkError(str(exc)) from exc
         except ApiError as exc:
