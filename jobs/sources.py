@@ -80,6 +80,16 @@ CREATE TABLE {RULES_TABLE} (
 )"""
 
 
+# Epoch milliseconds of a TIMESTAMP_LTZ: Flink refuses CAST(TIMESTAMP_LTZ AS BIGINT), and
+# TIMESTAMPDIFF returns an INT, which in seconds would overflow in 2038 (in minutes it lasts).
+# Minutes between instants, then second and millisecond of the minute, are the same in every
+# whole-minute zone, so the value does not depend on `table.local-time-zone`.
+_EPOCH_MS = (
+    "CAST(TIMESTAMPDIFF(MINUTE, TO_TIMESTAMP_LTZ(0, 3), `kafka_ts`) AS BIGINT) * 60000"
+    " + EXTRACT(SECOND FROM `kafka_ts`) * 1000 + EXTRACT(MILLISECOND FROM `kafka_ts`)"
+)
+
+
 def log_batches_query(config: JobConfig) -> str:
     """Records gathered per ``batch_ms`` of processing time, per partition and offset bucket.
 
@@ -90,18 +100,30 @@ def log_batches_query(config: JobConfig) -> str:
     the parallel instances; the order of records inside a partition does not matter downstream
     (every document has its own id, and statistics are summed). Watermarks pass through the window
     unchanged, so a record can reach Python up to ``batch_ms`` after the watermark that follows it.
+
+    A batch is columns, not a list of rows: topic and partition once, then parallel arrays of
+    payloads, offsets and epoch milliseconds. Python then decodes plain bytes and ints instead of a
+    Row object and a timestamp object per record. Every aggregate of a group sees the same rows in
+    the same order, so the arrays line up; no element is NULL (a tombstone's payload becomes empty
+    bytes), so none is skipped either.
     """
     seconds = f"{config.batch_ms / 1000:.3f}"
     buckets = max(2, 2 * config.parallelism)
     return f"""
-SELECT ARRAY_AGG(ROW(`payload`, `topic`, `partition`, `offset`, CAST(`kafka_ts` AS TIMESTAMP_LTZ(3))))
-  AS `records`
+SELECT `topic`, `partition`,
+  ARRAY_AGG(COALESCE(`payload`, X'')) AS `payloads`,
+  ARRAY_AGG(`offset`) AS `offsets`,
+  ARRAY_AGG({_EPOCH_MS}) AS `timestamps`
 FROM TABLE(TUMBLE(TABLE {LOGS_TABLE}, DESCRIPTOR(`proc_time`), INTERVAL '{seconds}' SECOND))
 GROUP BY `window_start`, `window_end`, `topic`, `partition`, MOD(`offset`, {buckets})"""
 
 
 def log_batches(t_env: StreamTableEnvironment, config: JobConfig) -> DataStream:
-    """Rows of one column, ``records``: a list of (payload bytes, topic, partition, offset, kafka_ts)."""
+    """Rows of (topic, partition, payloads, offsets, timestamps): one batch of one partition.
+
+    ``payloads`` (bytes), ``offsets`` and ``timestamps`` (Kafka timestamps, epoch ms) are parallel
+    arrays, one element per Kafka record.
+    """
     t_env.execute_sql(logs_table_ddl(config))
     return t_env.to_data_stream(t_env.sql_query(log_batches_query(config)))
 

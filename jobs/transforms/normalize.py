@@ -1,18 +1,17 @@
 """Parse each batch of Kafka records, apply the broadcast rules, and write the batch out.
 
-Input: one row per batch, ``records`` = [(payload, topic, partition, offset, kafka_ts), ...] (see
-``jobs.sources.log_batches``). The documents, alerts and dead letters of a batch are written to
-Elasticsearch and the dead-letter topic before the element completes (``jobs.sinks.bulk_writer``),
-so before any checkpoint that follows it. Main output: the statistics of the batch's events
-(indexed, dropped, dead-lettered), summed per window and dimensions. Side outputs: alert JSON for
-the alerts topic and threshold candidates for the keyed threshold counter.
+Input: one row per batch of one partition, (topic, partition, payloads, offsets, timestamps) with
+parallel arrays (see ``jobs.sources.log_batches``). The documents, alerts and dead letters of a
+batch are written to Elasticsearch and the dead-letter topic before the element completes
+(``jobs.sinks.bulk_writer``), so before any checkpoint that follows it. Main output: the statistics
+of the batch's events (indexed, dropped, dead-lettered), summed per window and dimensions. Side
+outputs: alert JSON for the alerts topic and threshold candidates for the keyed threshold counter.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from pyflink.common import Row, RowKind
@@ -94,8 +93,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 state.put(rule_id, value[1])
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
+        topic, partition, payloads, offsets, timestamps = value
         records: list[KafkaRecord] = [
-            (r[0], r[1], r[2], r[3], _epoch_ms(r[4])) for r in value[0] if r is not None
+            (payload, topic, partition, offset, ts_ms)
+            for payload, offset, ts_ms in zip(payloads, offsets, timestamps, strict=True)
         ]
         rules = self._active_rules(ctx)
         batch = BatchContext(
@@ -124,12 +125,3 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
 
     def _parse_bytes(self, raw: bytes) -> dict[str, Any]:
         return self._parse(raw, self._options)
-
-
-def _epoch_ms(kafka_ts: Any) -> int:
-    """The Kafka timestamp as epoch milliseconds (PyFlink hands TIMESTAMP_LTZ over as an Instant)."""
-    if kafka_ts is None:
-        return 0
-    if isinstance(kafka_ts, datetime):
-        return int(kafka_ts.timestamp() * 1000)
-    return int(kafka_ts.to_epoch_milli())
