@@ -13,6 +13,8 @@ from jobs.config import JobConfig
 from jobs.sinks.bulk_writer import BulkWriter, TransientBulkError
 from jobs.sinks.kafka_producer import AcknowledgedProducer
 
+BULK_RESPONSE_FIELDS = ["errors", "items.*.status", "items.*.error"]
+
 
 def make_bulk_sender(config: JobConfig) -> Any:
     from elastic_transport import ConnectionError as TransportConnectionError
@@ -32,7 +34,12 @@ def make_bulk_sender(config: JobConfig) -> Any:
     def send(lines: list[str]) -> Any:
         try:
             # One string: the client would otherwise encode and copy it line by line.
-            return client.bulk(operations=cast(Any, "\n".join(lines) + "\n")).body
+            return client.bulk(
+                operations=cast(Any, "\n".join(lines) + "\n"),
+                # Only what classify_item reads: a full item (index, id, version, shards, seq_no...)
+                # is several times longer, and both sides pay for every byte of a bulk response.
+                filter_path=BULK_RESPONSE_FIELDS,
+            ).body
         except (TransportConnectionError, ConnectionTimeout) as exc:
             raise TransientBulkError(str(exc)) from exc
         except ApiError as exc:
