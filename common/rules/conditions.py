@@ -355,14 +355,18 @@ class CompiledCondition:
         """The record's event.dataset must be one of these, if set (the plan indexes by it)."""
         return self._datasets
 
-    def fact(self, record: Mapping[str, Any], index: int) -> dict[str, Any] | None:
-        """The fact to post for ``record``, or None when a necessary part of the condition fails."""
+    def fact(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The fact to post for ``record``, or None when a necessary part of the condition fails.
+
+        It holds what the condition reads and nothing that identifies the record: records whose
+        facts are equal are decided alike, so the poster sends one of them (see ``decide.py``).
+        """
         for get, allowed in self._value_checks:
             value = get(record)
             values = allowed.get(type(value))
             if values is None or value not in values:
                 return None
-        fact: dict[str, Any] = {"_lf": 1, "_i": index}
+        fact: dict[str, Any] = {"_lf": 1}
         for key, get, predicate in self._first_predicates:
             value = get(record)
             if value is MISSING or not predicate(value):
@@ -370,9 +374,9 @@ class CompiledCondition:
             fact[key] = True
         return self._complete(fact, record)
 
-    def full_fact(self, record: Mapping[str, Any], index: int) -> dict[str, Any]:
+    def full_fact(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The fact without any pre-filtering: durable-rules alone decides (for tests)."""
-        fact: dict[str, Any] = {"_lf": 1, "_i": index}
+        fact: dict[str, Any] = {"_lf": 1}
         for key, get, predicate in self._first_predicates:
             value = get(record)
             fact[key] = value is not MISSING and predicate(value)

@@ -8,6 +8,7 @@ value sets hit often; the same batch is then decided with every pre-filter switc
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 from unittest.mock import patch
 
@@ -147,3 +148,56 @@ def test_required_literals() -> None:
     assert required_literal(r"\Qa.b\E") is None
     assert required_literal("[[:alpha:]]+ms") == "ms"
     assert required_literal("a{,2}") is None  # RE2 reads "{,2}" literally
+
+
+# Numbers that are equal in Python but not in JSON (or not for durable-rules' typed keys).
+alike = st.sampled_from([0, 1, 0.0, -0.0, 1.0, True, False, "1", "a"])
+dedup_value = st.one_of(alike, alike, field_value)
+dedup_record = st.fixed_dictionaries(
+    {},
+    optional={
+        "message": dedup_value,
+        "log": st.fixed_dictionaries({}, optional={"level": dedup_value}),
+        "event": st.fixed_dictionaries({}, optional={"dataset": st.sampled_from(["a", "b"])}),
+        "process": st.fixed_dictionaries({}, optional={"pid": dedup_value}),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_set=rules, records=st.lists(dedup_record, min_size=1, max_size=12))
+def test_posting_equal_facts_once_never_changes_the_outcome(
+    engine: RuleEngine, rule_set: tuple[dict[str, Any], ...], records: list[dict[str, Any]]
+) -> None:
+    full = [{**r, "then": [{"action": "tag", "value": r["id"]}]} for r in rule_set]
+    assume(not validate_ruleset(full))
+    each_input = copy.deepcopy(records)
+    # Without the pre-filter every record's fact is posted, so facts that differ meet often.
+    with (
+        patch.object(
+            Group, "select", lambda self, records, indices, shared=None: [(c, indices) for c in self.all]
+        ),
+        patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
+    ):
+        engine.replace_all(full)
+        shared = outcome(engine.apply_batch(records))
+        with patch("common.rules.decide.fact_key", lambda fact: object()):  # each fact posted alone
+            each = outcome(engine.apply_batch(each_input))
+    assert shared == each
+
+
+def test_records_with_equal_facts_share_one_posted_fact(engine: RuleEngine) -> None:
+    engine.replace_all(
+        [
+            {
+                "id": "r",
+                "when": {"field": "message", "op": "contains", "value": "x"},
+                "then": [{"action": "tag", "value": "t"}],
+            }
+        ]
+    )
+    with patch.object(engine.host, "evaluate", wraps=engine.host.evaluate) as evaluate:
+        results = engine.apply_batch([{"message": m} for m in ["ax", "b", "xx", "x"]])
+    [(_name, facts)] = evaluate.call_args.args[0]
+    assert len(json.loads(facts)) == 1
+    assert [r.hits for r in results] == [["r"], [], ["r"], ["r"]]
