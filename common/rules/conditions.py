@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.rules.regex import compile_pattern, required_literal, search_test
+from common.rules.regex import compile_pattern, required_count, required_literal, search_test
 
 Predicate = Callable[[Any], bool]
 MISSING = object()
@@ -69,6 +69,9 @@ class _Matches:
         self.test = search_test(pattern)
         # A substring every match contains: where it is absent, the (costlier) search cannot match.
         self.needle = required_literal(pattern)
+        # One call into RE2 costs about what a search over a log line does: a text without enough
+        # of some required character (the IPv4 pattern's three dots) is cheaper to count.
+        self.count = required_count(pattern)
 
     def __call__(self, value: Any) -> bool:
         text = value if type(value) is str else _as_text(value)
@@ -76,6 +79,9 @@ class _Matches:
             return False
         needle = self.needle
         if needle is not None and needle not in text:
+            return False
+        count = self.count
+        if count is not None and text.count(count[0]) < count[1]:
             return False
         found: bool = self.test(text)
         return found

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from common.rules import RuleEngine, RuleResult, validate_ruleset
 from common.rules.compiled import Group
-from common.rules.conditions import CompiledCondition
-from common.rules.regex import required_literal
+from common.rules.conditions import CompiledCondition, _Matches
+from common.rules.regex import required_count, required_literal
 
 ALPHABET = "ab. 1"
 text = st.text(ALPHABET, max_size=8)
@@ -43,6 +43,8 @@ PATTERNS = [
     "(?i)ab",
     "a.b",
     "ab?",
+    r"\d+\.\d{1,3}\.",
+    "a.ba+b",
 ]
 FIELDS = ["message", "message", "log.level", "event.dataset", "process.pid", "tags"]
 
@@ -136,6 +138,28 @@ def test_a_required_literal_is_in_every_match(pattern: str, subject: str) -> Non
     literal = required_literal(pattern)
     if literal is not None and compiled.search(subject) is not None:
         assert literal in subject
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(PATTERNS) | st.text("ab.()|*+?{}[]^$\\2,", max_size=8), subject=text)
+def test_matches_with_its_shortcuts_is_the_plain_search(pattern: str, subject: str) -> None:
+    try:
+        compiled = re2.compile(pattern)
+    except re2.error:
+        assume(False)
+        return
+    count = required_count(pattern)
+    if count is not None and compiled.search(subject) is not None:
+        assert subject.count(count[0]) >= count[1]
+    assert _Matches(pattern)(subject) == (compiled.search(subject) is not None)
+
+
+def test_required_counts() -> None:
+    assert required_count(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b") == (".", 3)
+    assert required_count("ab+a") == ("a", 2)
+    assert required_count("ab*a") == ("a", 2)
+    assert required_count("a(b)*a|a") is None
+    assert required_count("abc") is None  # once each: the required literal already says so
 
 
 def test_required_literals() -> None:
