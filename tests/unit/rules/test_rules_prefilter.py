@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from common.rules import RuleEngine, RuleResult, validate_ruleset
-from common.rules.compiled import Group
-from common.rules.conditions import CompiledCondition, _Matches
+from common.rules.compiled import Group, LiteralIndex, _keep
+from common.rules.conditions import CHECK_NEEDLE, CHECK_PREFIX, MISSING, CompiledCondition, _Matches
 from common.rules.regex import required_count, required_literal
 
 ALPHABET = "ab. 1"
@@ -125,6 +125,48 @@ def test_prefilter_never_changes_the_outcome(
         engine.replace_all(full)  # re-planned without the dataset index
         unfiltered = outcome(engine.apply_batch(unfiltered_input))
     assert filtered == unfiltered
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_set=rules, records=st.lists(record, min_size=1, max_size=12))
+def test_the_literal_index_never_changes_the_outcome(
+    engine: RuleEngine, rule_set: tuple[dict[str, Any], ...], records: list[dict[str, Any]]
+) -> None:
+    full = [{**r, "then": [{"action": "tag", "value": r["id"]}]} for r in rule_set]
+    assume(not validate_ruleset(full))
+    unindexed_input = copy.deepcopy(records)
+    with patch("common.rules.compiled.LITERAL_INDEX_MIN", 1):  # every group indexes its literals
+        engine.replace_all(full)
+        indexed = outcome(engine.apply_batch(records))
+    with patch("common.rules.compiled.LITERAL_INDEX_MIN", 10**9):
+        engine.replace_all(full)
+        unindexed = outcome(engine.apply_batch(unindexed_input))
+    assert indexed == unindexed
+
+
+# Literals and values over an alphabet with multi-byte and surrogate code points.
+WIDE = "ab.é€\U0001f600\ud800"
+literal_check = st.tuples(
+    st.sampled_from([CHECK_NEEDLE, CHECK_PREFIX]), st.text(WIDE, min_size=1, max_size=3)
+)
+column_value = st.one_of(st.text(WIDE, max_size=8), st.text(WIDE, max_size=8), st.integers(0, 2), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    checks=st.lists(literal_check, min_size=1, max_size=20, unique=True),
+    values=st.lists(st.one_of(column_value, st.just(MISSING)), max_size=10),
+    failing=st.booleans(),
+)
+def test_a_literal_index_keeps_what_each_check_keeps(
+    checks: list[tuple[int, str]], values: list[Any], failing: bool
+) -> None:
+    index = LiteralIndex(checks)
+    assert index.usable
+    if failing:  # what a search that ran out of memory answers: fall back to Python
+        index._match = lambda data: []
+    chosen = [i for i in range(len(values)) if i % 3 != 1]
+    assert index.keep(values, chosen) == [_keep(kind, literal, values, chosen) for kind, literal in checks]
 
 
 @settings(max_examples=300, deadline=None)
