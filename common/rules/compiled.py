@@ -366,6 +366,9 @@ class Plan:
     ordered: tuple[CompiledRule, ...]
     stages: tuple[Stage, ...]
     order: Mapping[str, int]
+    # Per rule id, the stages whose conditions may read what the rule's actions (and the rule.id
+    # every match appends to) write: a record it matched is re-checked there.
+    affects: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def ruleset_definitions(self) -> dict[str, str]:
@@ -411,4 +414,8 @@ def build_plan(rules: Iterable[CompiledRule]) -> Plan:
         reads = frozenset({"event.dataset"}.union(*(r.condition.reads for r in members)))
         parents = frozenset(p for path in reads for p in _prefixes(path)[:-1])
         stages.append(Stage(groups, Group.build(everywhere), reads, parents))
-    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)})
+    affects = {
+        rule.id: frozenset(s for s, stage in enumerate(stages) if stage.may_read(rule.writes | {"rule"}))
+        for rule in ordered
+    }
+    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)}, affects)

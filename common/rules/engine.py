@@ -214,14 +214,14 @@ class RuleEngine:
         # only the records an earlier stage's actions ran on (see decide.py).
         postings = prepare(plan.stages, records, list(range(len(records))))
         post(self._host.evaluate, postings, self._fact_ids)
-        order = plan.order
-        # Per record some action ran on: the paths its rules may have written ("rule" for the ids).
-        written: dict[int, set[str]] = {}
+        order, affects = plan.order, plan.affects
+        # Per record some rule matched: the stages that may read what its rules wrote.
+        affected: dict[int, set[int]] = {}
         dropped: set[int] = set()
-        for stage, posting in zip(plan.stages, postings, strict=True):
+        for s, (stage, posting) in enumerate(zip(plan.stages, postings, strict=True)):
             if len(dropped) == len(records):
                 break
-            touched = [i for i in sorted(written) if i not in dropped and stage.may_read(written[i])]
+            touched = [i for i in sorted(affected) if s in affected[i] and i not in dropped]
             differ, again = changed_facts(posting, stage, records, touched) if touched else (set(), None)
             if again is not None and again.entries:
                 post(self._host.evaluate, [again], self._fact_ids)
@@ -235,11 +235,11 @@ class RuleEngine:
                 rules.sort(key=lambda r: order[r.id])
                 result = results[i]
                 self._apply(result, rules)
-                paths = written.get(i)
-                if paths is None:
-                    paths = written[i] = {"rule"}
+                stages = affected.get(i)
+                if stages is None:
+                    stages = affected[i] = set()
                 for rule in rules:
-                    paths |= rule.writes
+                    stages |= affects[rule.id]
                 if result.dropped:
                     dropped.add(i)
         return results
