@@ -159,3 +159,11 @@ def test_rule_results_compare_and_print_by_value() -> None:
     assert repr(RuleResult({}, hits=["r"])) == (
         "RuleResult(record={}, dropped=False, dropped_by=None, hits=['r'], alerts=[], threshold_hits=[])"
     )
+
+
+def test_fresh_results_are_what_the_constructor_builds() -> None:
+    records: list[dict[str, Any]] = [{"message": "a"}, {}]
+    fresh = RuleResult.fresh(records)
+    assert fresh == [RuleResult(r) for r in records]
+    assert fresh[0].record is records[0] and fresh[0].hits is not fresh[1].hits
+    assert fresh[0].alerts is not fresh[1].alerts and fresh[0].threshold_hits is not fresh[1].threshold_hits
