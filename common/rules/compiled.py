@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import re2
 
 from common.rules.actions import CompiledAction, compile_action
 from common.rules.conditions import (
@@ -113,6 +115,76 @@ def _keep(
     return [i for i in chosen if (v := column[i]) is not None and v is not MISSING]  # CHECK_PRESENT
 
 
+# Below this many distinct substrings and prefixes, one ``in``/``startswith`` per value and
+# literal is cheaper than a call into RE2 per value (on the loghub bench, ~8 substrings cost
+# half an RE2 set search).
+LITERAL_INDEX_MIN = 16
+_LITERAL_KINDS = (CHECK_NEEDLE, CHECK_PREFIX)
+
+
+class LiteralIndex:
+    """Which of many substrings and prefixes each string value has, in one RE2 set search.
+
+    Exact: the literals are matched as bytes over UTF-8 (lone surrogates as in "surrogatepass"),
+    whose code points are self-delimiting, so a literal's bytes occur in a value's bytes exactly
+    where the literal occurs in the value; a prefix is anchored with ``^`` (start of text).
+    Pattern 0 is empty and so matches every value: a search whose answer lacks it has failed
+    (RE2 ran out of memory for its automaton), and that value is checked in Python instead.
+    """
+
+    def __init__(self, checks: Sequence[tuple[int, str]]) -> None:
+        self.checks = tuple(checks)  # (CHECK_NEEDLE or CHECK_PREFIX, literal)
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.log_errors = False
+        found = re2._re2.Set(re2._re2.RE2.Anchor.UNANCHORED, options)
+        found.Add(b"")
+        for kind, literal in self.checks:
+            escaped = "".join(f"\\x{byte:02x}" for byte in _utf8(literal))
+            found.Add(("^" if kind == CHECK_PREFIX else "").encode("ascii") + escaped.encode("ascii"))
+        # A set that did not compile must never be searched (google-re2 would crash).
+        self._match = found.Match if found.Compile() else None
+
+    @property
+    def usable(self) -> bool:
+        return self._match is not None
+
+    def keep(self, column: ColumnValues, chosen: list[int]) -> list[list[int]]:
+        """Per check, what ``_keep(kind, literal, column, chosen)`` returns."""
+        match = self._match
+        assert match is not None
+        out: list[list[int]] = [[] for _ in self.checks]
+        for i in chosen:
+            value = column[i]
+            if type(value) is str:
+                hits = match(_utf8(value))
+                if 0 not in hits:
+                    hits = self._slow_hits(value)
+                for n in hits:
+                    if n:
+                        out[n - 1].append(i)
+            elif value is not None and value is not MISSING:
+                for kept in out:  # present but not a string: left to the fact, as in _keep
+                    kept.append(i)
+        return out
+
+    def _slow_hits(self, value: str) -> list[int]:
+        return [
+            n
+            for n, (kind, literal) in enumerate(self.checks, 1)
+            if (literal in value if kind == CHECK_NEEDLE else value.startswith(literal))
+        ]
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _check_key(slot: int, kind: int, arg: Any) -> Hashable:
+    """Equal for checks that keep the same records (value sets are dicts of frozensets)."""
+    return (slot, kind, frozenset(arg.items()) if kind == CHECK_VALUES else arg)
+
+
 class Group:
     """The candidate rules for one dataset (or for any dataset).
 
@@ -139,7 +211,10 @@ class Group:
         self._paths = tuple(slots)
         self._columns = tuple(field_column(path) for path in slots)
         self._getters = tuple(field_getter(path) for path in slots)
-        self._programs = tuple(programs)
+        self._programs = tuple(
+            (candidate, _check_key(*checks[0]) if checks else None, checks) for candidate, checks in programs
+        )
+        self._indexes = _literal_indexes(checks for _, checks in programs)
 
     @classmethod
     def build(cls, rules: Iterable[CompiledRule]) -> Group:
@@ -174,15 +249,59 @@ class Group:
                 columns.append(values)
                 strings.append(shared.strings[path])
         out: list[tuple[Candidate, list[int]]] = []
-        for candidate, checks in self._programs:
+        # Every candidate's first check runs on all of ``indices``: one run per distinct check
+        # (many rules test the same level or word), and one set search for many literals.
+        firsts: dict[Hashable, list[int]] = {}
+        for candidate, first, checks in self._programs:
             chosen = indices
-            for slot, kind, arg in checks:
-                chosen = _keep(kind, arg, columns[slot], chosen, strings[slot])
+            for n, (slot, kind, arg) in enumerate(checks):
+                if n == 0:
+                    assert first is not None
+                    kept = firsts.get(first)
+                    if kept is None:
+                        kept = self._first(slot, kind, arg, columns, strings, indices, firsts)
+                    chosen = kept
+                else:
+                    chosen = _keep(kind, arg, columns[slot], chosen, strings[slot])
                 if not chosen:
                     break
             else:
                 out.append((candidate, chosen))
         return out
+
+    def _first(
+        self,
+        slot: int,
+        kind: int,
+        arg: Any,
+        columns: list[ColumnValues],
+        strings: list[bool],
+        indices: list[int],
+        firsts: dict[Hashable, list[int]],
+    ) -> list[int]:
+        """A first check's records, stored in ``firsts`` (with its index's other substrings)."""
+        index = self._indexes.get(slot) if kind in _LITERAL_KINDS else None
+        if index is not None:
+            for (each, literal), kept in zip(index.checks, index.keep(columns[slot], indices), strict=True):
+                firsts[_check_key(slot, each, literal)] = kept
+            return firsts[_check_key(slot, kind, arg)]
+        kept = firsts[_check_key(slot, kind, arg)] = _keep(kind, arg, columns[slot], indices, strings[slot])
+        return kept
+
+
+def _literal_indexes(programs: Iterable[tuple[_SlotCheck, ...]]) -> dict[int, LiteralIndex]:
+    """Per slot with many distinct first-check substrings and prefixes, their index."""
+    literals: dict[int, dict[tuple[int, str], None]] = {}
+    for checks in programs:
+        if checks and checks[0][1] in _LITERAL_KINDS:
+            slot, kind, literal = checks[0]
+            literals.setdefault(slot, {})[(kind, literal)] = None
+    indexes = {
+        slot: LiteralIndex(list(distinct))
+        for slot, distinct in literals.items()
+        if len(distinct) >= LITERAL_INDEX_MIN
+    }
+    return {slot: index for slot, index in indexes.items() if index.usable}
 
 
 def _values(column: ColumnValues) -> Iterable[Any]:
@@ -247,6 +366,9 @@ class Plan:
     ordered: tuple[CompiledRule, ...]
     stages: tuple[Stage, ...]
     order: Mapping[str, int]
+    # Per rule id, the stages whose conditions may read what the rule's actions (and the rule.id
+    # every match appends to) write: a record it matched is re-checked there.
+    affects: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def ruleset_definitions(self) -> dict[str, str]:
@@ -292,4 +414,8 @@ def build_plan(rules: Iterable[CompiledRule]) -> Plan:
         reads = frozenset({"event.dataset"}.union(*(r.condition.reads for r in members)))
         parents = frozenset(p for path in reads for p in _prefixes(path)[:-1])
         stages.append(Stage(groups, Group.build(everywhere), reads, parents))
-    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)})
+    affects = {
+        rule.id: frozenset(s for s, stage in enumerate(stages) if stage.may_read(rule.writes | {"rule"}))
+        for rule in ordered
+    }
+    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)}, affects)

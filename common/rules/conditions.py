@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.rules.regex import compile_pattern, required_literal, search_test
+from common.rules.regex import compile_pattern, required_count, required_literal, search_test
 
 Predicate = Callable[[Any], bool]
 MISSING = object()
@@ -69,6 +69,9 @@ class _Matches:
         self.test = search_test(pattern)
         # A substring every match contains: where it is absent, the (costlier) search cannot match.
         self.needle = required_literal(pattern)
+        # One call into RE2 costs about what a search over a log line does: a text without enough
+        # of some required character (the IPv4 pattern's three dots) is cheaper to count.
+        self.count = required_count(pattern)
 
     def __call__(self, value: Any) -> bool:
         text = value if type(value) is str else _as_text(value)
@@ -76,6 +79,9 @@ class _Matches:
             return False
         needle = self.needle
         if needle is not None and needle not in text:
+            return False
+        count = self.count
+        if count is not None and text.count(count[0]) < count[1]:
             return False
         found: bool = self.test(text)
         return found
@@ -355,14 +361,18 @@ class CompiledCondition:
         """The record's event.dataset must be one of these, if set (the plan indexes by it)."""
         return self._datasets
 
-    def fact(self, record: Mapping[str, Any], index: int) -> dict[str, Any] | None:
-        """The fact to post for ``record``, or None when a necessary part of the condition fails."""
+    def fact(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The fact to post for ``record``, or None when a necessary part of the condition fails.
+
+        It holds what the condition reads and nothing that identifies the record: records whose
+        facts are equal are decided alike, so the poster sends one of them (see ``decide.py``).
+        """
         for get, allowed in self._value_checks:
             value = get(record)
             values = allowed.get(type(value))
             if values is None or value not in values:
                 return None
-        fact: dict[str, Any] = {"_lf": 1, "_i": index}
+        fact: dict[str, Any] = {"_lf": 1}
         for key, get, predicate in self._first_predicates:
             value = get(record)
             if value is MISSING or not predicate(value):
@@ -370,9 +380,9 @@ class CompiledCondition:
             fact[key] = True
         return self._complete(fact, record)
 
-    def full_fact(self, record: Mapping[str, Any], index: int) -> dict[str, Any]:
+    def full_fact(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The fact without any pre-filtering: durable-rules alone decides (for tests)."""
-        fact: dict[str, Any] = {"_lf": 1, "_i": index}
+        fact: dict[str, Any] = {"_lf": 1}
         for key, get, predicate in self._first_predicates:
             value = get(record)
             fact[key] = value is not MISSING and predicate(value)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,56 +33,92 @@ _NOT_A_NAME = object()
 Evaluate = Callable[[list[tuple[str, str]]], list[list[int]]]
 
 
+def fact_key(fact: Fact) -> Hashable:
+    """Equal for facts durable-rules cannot tell apart (so only one of them is posted).
+
+    Content with the type of each value: True, 1 and 1.0 are equal in Python but not in JSON.
+    Facts hold only strings, finite numbers and booleans, so the one pair of equal keys with
+    different JSON left is 0.0/-0.0, which no comparison tells apart.
+    """
+    return (tuple(fact.items()), tuple(map(type, fact.values())))
+
+
+@dataclass
+class Entry:
+    """One candidate condition's facts in a posting: per record index, its fact."""
+
+    name: str  # the condition's ruleset
+    rules: tuple[CompiledRule, ...]  # the rules sharing the condition
+    indices: list[int]
+    facts: list[Fact]
+    # Filled in by ``Posting.requests``: the records of each distinct fact, in posting order.
+    sharing: list[list[int]] | None = None
+
+
 @dataclass
 class Posting:
     """One stage's facts for some records, per ruleset, and which rules each ruleset decides.
 
-    ``entries`` holds, per candidate condition that got facts, its ruleset name, the rules sharing
-    it and the facts (each with its record's index under ``_i``); ``answers`` is filled in with
-    the indices durable-rules matched, per entry.
+    A fact is the whole input of its decision (one event pattern, no state shared between events),
+    so records with equal facts get the same answer: each distinct fact is posted once, under its
+    position among the entry's distinct facts (``_i``), and its answer holds for all its records.
+    ``answers`` is filled in with the positions durable-rules matched, per entry.
     """
 
-    entries: list[tuple[str, tuple[CompiledRule, ...], list[Fact]]]
+    entries: list[Entry]
     answers: list[list[int]] | None = None
 
     def requests(self, ids: Iterator[int]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
-        for name, _rules, facts in self.entries:
-            for fact in facts:
-                fact["id"] = next(ids)  # durable-rules drops events it has seen
-            out.append((name, _encode(facts)))
+        for entry in self.entries:
+            distinct: dict[Hashable, list[int]] = {}
+            posted: list[Fact] = []
+            for i, fact in zip(entry.indices, entry.facts, strict=True):
+                key = fact_key(fact)
+                records = distinct.get(key)
+                if records is None:
+                    # A new id per posted fact: durable-rules drops events it has seen.
+                    posted.append({**fact, "_i": len(posted), "id": next(ids)})
+                    distinct[key] = [i]
+                else:
+                    records.append(i)
+            entry.sharing = list(distinct.values())
+            out.append((entry.name, _encode(posted)))
         return out
 
     def matched(self, skip: Collection[int] = ()) -> dict[int, list[CompiledRule]]:
         """Per record index, the rules that matched (in no particular order), except ``skip``."""
         assert self.answers is not None
         matched: dict[int, list[CompiledRule]] = {}
-        for (_name, rules, _facts), hits in zip(self.entries, self.answers, strict=True):
-            for i in hits:
-                if i in skip:
-                    continue
-                these = matched.get(i)
-                if these is None:
-                    matched[i] = list(rules)
-                else:
-                    these.extend(rules)
+        for entry, hits in zip(self.entries, self.answers, strict=True):
+            assert entry.sharing is not None
+            rules = entry.rules
+            for hit in hits:
+                for i in entry.sharing[hit]:
+                    if i in skip:
+                        continue
+                    these = matched.get(i)
+                    if these is None:
+                        matched[i] = list(rules)
+                    else:
+                        these.extend(rules)
         return matched
 
     def keyed(self, indices: Collection[int]) -> dict[tuple[str, int], Fact]:
         """The facts of the given records, by (ruleset name, record index)."""
         return {
-            (name, fact["_i"]): fact
-            for name, _rules, facts in self.entries
-            for fact in facts
-            if fact["_i"] in indices
+            (entry.name, i): fact
+            for entry in self.entries
+            for i, fact in zip(entry.indices, entry.facts, strict=True)
+            if i in indices
         }
 
     def only(self, indices: Collection[int]) -> Posting:
-        entries = [
-            (name, rules, kept)
-            for name, rules, facts in self.entries
-            if (kept := [fact for fact in facts if fact["_i"] in indices])
-        ]
+        entries: list[Entry] = []
+        for entry in self.entries:
+            kept = [(i, f) for i, f in zip(entry.indices, entry.facts, strict=True) if i in indices]
+            if kept:
+                entries.append(Entry(entry.name, entry.rules, [i for i, _ in kept], [f for _, f in kept]))
         return Posting(entries)
 
 
@@ -108,16 +144,23 @@ def prepare(stages: Sequence[Stage], records: list[EcsRecord], indices: list[int
             group = stage.by_dataset.get(dataset, stage.everywhere)
             held = members.get(group)
             members[group] = chosen if held is None else sorted(held + chosen)
-        entries: list[tuple[str, tuple[CompiledRule, ...], list[Fact]]] = []
+        entries: list[Entry] = []
         for group, chosen in members.items():
             # One candidate per distinct condition: rules with identical conditions share the fact.
             for candidate, selected in group.select(records, chosen, shared):
-                fact_of = candidate.condition.fact
-                facts = [fact for i in selected if (fact := fact_of(records[i], i)) is not None]
-                if facts:
-                    entries.append((candidate.name, candidate.rules, facts))
+                kept, facts = _facts(candidate.condition.fact, records, selected)
+                if kept:
+                    entries.append(Entry(candidate.name, candidate.rules, kept, facts))
         postings.append(Posting(entries))
     return postings
+
+
+def _facts(
+    fact_of: Callable[[EcsRecord], Fact | None], records: list[EcsRecord], selected: list[int]
+) -> tuple[list[int], list[Fact]]:
+    """The records among ``selected`` that get a fact, and their facts."""
+    pairs = [(i, fact) for i in selected if (fact := fact_of(records[i])) is not None]
+    return [i for i, _ in pairs], [fact for _, fact in pairs]
 
 
 def post(evaluate: Evaluate, postings: list[Posting], ids: Iterator[int]) -> None:
@@ -144,7 +187,6 @@ def changed_facts(
     changed = {i for _name, i in before.keys() ^ now.keys()}
     for key, fact in now.items():
         old = before.get(key)
-        # The speculative fact carries the id it was posted with; content is what matters.
-        if old is not None and key[1] not in changed and {**fact, "id": old.get("id")} != old:
+        if old is not None and key[1] not in changed and fact != old:
             changed.add(key[1])
     return changed, current.only(changed)

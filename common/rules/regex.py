@@ -8,6 +8,7 @@ rejected at validation time instead of being half-supported.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -277,11 +278,28 @@ def required_literal(pattern: str) -> str | None:
     (alternation at the top, flags, ``\\Q..\\E``, ``\\x``/``\\p`` escapes, odd braces) yields None.
     Groups and classes count as non-literal atoms, whatever they contain.
     """
-    try:
-        runs = _literal_runs(pattern)
-    except _Unsure:
-        return None
+    runs = _required_runs(pattern)
     return max(runs, key=len) if runs else None
+
+
+def required_count(pattern: str) -> tuple[str, int] | None:
+    """A character every match of ``pattern`` holds at least this many times (when > 1), or None.
+
+    The required runs belong to successive top-level atoms, which match disjoint parts of a match,
+    so their characters add up: ``\\d+\\.\\d+\\.\\d+\\.\\d+`` needs three dots.
+    """
+    counts = Counter("".join(_required_runs(pattern)))
+    if not counts:
+        return None
+    char, count = max(counts.items(), key=lambda item: item[1])
+    return (char, count) if count > 1 else None
+
+
+def _required_runs(pattern: str) -> list[str]:
+    try:
+        return _literal_runs(pattern)
+    except _Unsure:
+        return []
 
 
 def _literal_runs(pattern: str) -> list[str]:

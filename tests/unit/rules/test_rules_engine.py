@@ -12,6 +12,7 @@ from rules_helpers import rule
 from common.rules import (
     RuleEngine,
     RuleEngineOptions,
+    RuleResult,
     RuleValidationError,
     ThresholdCounter,
     load_rules_file,
@@ -148,3 +149,21 @@ def test_a_condition_durable_rules_refuses_is_a_validation_error(monkeypatch: py
         assert error.path == "$[1].when" and "error code: 204" in error.message
         assert engine.host._current is host  # a refusal is an answer, not a reason to replace the host
         assert engine.apply_batch([dict(RECORD)])[0].hits == ["a"]
+
+
+def test_rule_results_compare_and_print_by_value() -> None:
+    first, second = RuleResult({"message": "x"}), RuleResult({"message": "x"})
+    assert first == second and first.hits == [] and first.hits is not second.hits
+    assert RuleResult({}, hits=["r"]) != RuleResult({})
+    assert RuleResult({}, dropped=True, dropped_by="r") == RuleResult({}, True, "r")
+    assert repr(RuleResult({}, hits=["r"])) == (
+        "RuleResult(record={}, dropped=False, dropped_by=None, hits=['r'], alerts=[], threshold_hits=[])"
+    )
+
+
+def test_fresh_results_are_what_the_constructor_builds() -> None:
+    records: list[dict[str, Any]] = [{"message": "a"}, {}]
+    fresh = RuleResult.fresh(records)
+    assert fresh == [RuleResult(r) for r in records]
+    assert fresh[0].record is records[0] and fresh[0].hits is not fresh[1].hits
+    assert fresh[0].alerts is not fresh[1].alerts and fresh[0].threshold_hits is not fresh[1].threshold_hits
