@@ -414,8 +414,20 @@ def build_plan(rules: Iterable[CompiledRule]) -> Plan:
         reads = frozenset({"event.dataset"}.union(*(r.condition.reads for r in members)))
         parents = frozenset(p for path in reads for p in _prefixes(path)[:-1])
         stages.append(Stage(groups, Group.build(everywhere), reads, parents))
-    affects = {
-        rule.id: frozenset(s for s, stage in enumerate(stages) if stage.may_read(rule.writes | {"rule"}))
-        for rule in ordered
-    }
-    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)}, affects)
+    return Plan(ordered, tuple(stages), {r.id: i for i, r in enumerate(ordered)}, _affects(ordered, stages))
+
+
+def _affects(rules: Sequence[CompiledRule], stages: Sequence[Stage]) -> dict[str, frozenset[int]]:
+    """Per rule id, the stages that may read what the rule writes (``Plan.affects``)."""
+    # Most rules write one of a few path sets (tags, a label, the message): ask once per set.
+    by_writes: dict[frozenset[str], frozenset[int]] = {}
+    out: dict[str, frozenset[int]] = {}
+    for rule in rules:
+        stages_reading = by_writes.get(rule.writes)
+        if stages_reading is None:
+            writes = rule.writes | {"rule"}
+            stages_reading = by_writes[rule.writes] = frozenset(
+                s for s, stage in enumerate(stages) if stage.may_read(writes)
+            )
+        out[rule.id] = stages_reading
+    return out
