@@ -137,7 +137,7 @@ def sustained_rate(samples: list[tuple[float, int]], total: int) -> float:
     return (high[1] - low[1]) / (high[0] - low[0])
 
 
-def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, dict[str, Any]]]:
+def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
     from elasticsearch.helpers import scan
 
     es = pipeline.es()
@@ -146,7 +146,7 @@ def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, dict[str
         for hit in scan(
             es, index=f"{pipeline.index_prefix}-*", query={"query": {"match_all": {}}}, size=2000
         ):
-            docs.append((hit["_index"], hit["_source"]))
+            docs.append((hit["_index"], hit["_id"], hit["_source"]))
             if len(docs) >= limit:
                 break
         return docs
@@ -154,8 +154,12 @@ def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, dict[str
         es.close()
 
 
-def measure_ceiling(pipeline: Pipeline, docs: list[tuple[str, dict[str, Any]]], run: int) -> Throughput:
-    """The same documents through ``parallel_bulk``, timed to searchable exactly like the pipeline."""
+def measure_ceiling(pipeline: Pipeline, docs: list[tuple[str, str, dict[str, Any]]], run: int) -> Throughput:
+    """The same documents through ``parallel_bulk``, timed to searchable exactly like the pipeline.
+
+    Same ``_id``s too: the pipeline's deterministic ids (topic:partition:offset) are part of what it
+    must write, and an id's length and order change what Elasticsearch's id lookup costs.
+    """
     from elasticsearch.helpers import parallel_bulk
 
     es, poller = pipeline.es(), pipeline.es()
@@ -163,10 +167,10 @@ def measure_ceiling(pipeline: Pipeline, docs: list[tuple[str, dict[str, Any]]], 
     actions = (
         {
             "_index": index.replace(f"{pipeline.index_prefix}-", f"{prefix}-", 1),
-            "_id": str(i),
+            "_id": doc_id,
             "_source": source,
         }
-        for i, (index, source) in enumerate(docs)
+        for index, doc_id, source in docs
     )
     failures: list[Any] = []
 
