@@ -35,7 +35,7 @@ class JobConfig:
     es_request_timeout_s: int = 30
     bundle_size: int = 5000
     # Records reach the Python operators in batches gathered over this much processing time.
-    batch_ms: int = 50
+    batch_ms: int = 100
     bundle_time_ms: int = 100
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)

@@ -2,7 +2,7 @@
 
 Shape (sources -> transforms -> sinks)::
 
-    logs topic(s) ──> SQL window: ARRAY_AGG per 50 ms, per partition and offset bucket
+    logs topic(s) ──> SQL window: ARRAY_AGG per 100 ms, per partition and offset bucket
                           │ batches
                       normalize-and-apply-rules <── rules topic (broadcast state)
                           │   per batch: parse, rules, then bulk-write the documents to
