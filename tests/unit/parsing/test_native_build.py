@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,14 @@ def test_the_compiled_parsers_match_their_sources() -> None:
     # Python imports an extension before a .py of the same name: a stale build would be tested
     # (and run by the job) in place of the code on disk.
     assert native.staleness() is None, f"{native.staleness()}: run `python -m deploy.native build`"
+
+
+def test_ci_runs_the_compiled_parsers() -> None:
+    # A failed build falls back to pure Python with only a warning from setup; CI (CI=true, set by
+    # .ci/run) must notice, or the compiled code would go untested while it is what the job runs.
+    if os.environ.get("CI", "").strip().lower() not in {"1", "true", "yes"}:
+        pytest.skip("enforced only in CI (CI=true)")
+    assert str(common.parsing.api.__file__).endswith(EXT_SUFFIX), "mypyc build failed: see setup output"
 
 
 def _fake_build(tmp_path: Path) -> Path:
