@@ -22,9 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
-
-from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, Stat, WriteRequest, dead_letter
+from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, Stat, WriteRequest, dead_letter, to_json
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +60,7 @@ class DeadLetterSink(Protocol):
 
 def action_line(index: str, doc_id: str) -> str:
     # A JSON encoder, not an f-string, so that nothing a topic name contains can break NDJSON framing.
-    action = {"index": {"_index": index, "_id": doc_id}}
-    try:
-        return orjson.dumps(action).decode()
-    except orjson.JSONEncodeError:  # a lone surrogate: json.dumps escapes it
-        return json.dumps(action, separators=(",", ":"))
+    return to_json({"index": {"_index": index, "_id": doc_id}})
 
 
 def classify_item(item: dict[str, Any]) -> Outcome | None:
