@@ -21,6 +21,7 @@ from common.rules.conditions import (
     field_column,
     field_getter,
 )
+from common.rules.regex import utf8_bytes
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +141,7 @@ class LiteralIndex:
         found = re2._re2.Set(re2._re2.RE2.Anchor.UNANCHORED, options)
         found.Add(b"")
         for kind, literal in self.checks:
-            escaped = "".join(f"\\x{byte:02x}" for byte in _utf8(literal))
+            escaped = "".join(f"\\x{byte:02x}" for byte in utf8_bytes(literal))
             found.Add(("^" if kind == CHECK_PREFIX else "").encode("ascii") + escaped.encode("ascii"))
         # A set that did not compile must never be searched (google-re2 would crash).
         self._match = found.Match if found.Compile() else None
@@ -157,7 +158,7 @@ class LiteralIndex:
         for i in chosen:
             value = column[i]
             if type(value) is str:
-                hits = match(_utf8(value))
+                hits = match(utf8_bytes(value))
                 if 0 not in hits:
                     hits = self._slow_hits(value)
                 for n in hits:
@@ -174,10 +175,6 @@ class LiteralIndex:
             for n, (kind, literal) in enumerate(self.checks, 1)
             if (literal in value if kind == CHECK_NEEDLE else value.startswith(literal))
         ]
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
 
 
 def _check_key(slot: int, kind: int, arg: Any) -> Hashable:

@@ -109,7 +109,8 @@ def compile_bytes_pattern(pattern: str) -> Any:
     return re2.compile(pattern.encode("utf-8"), options=_options())
 
 
-def _utf8(text: str) -> bytes:
+def utf8_bytes(text: str) -> bytes:
+    """The text as RE2 reads it: UTF-8, with lone surrogates as their surrogatepass bytes."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -164,12 +165,12 @@ def search_test(pattern: str) -> Callable[[str], bool]:
         spans = _spans(compiled)
 
         def public(text: str) -> bool:
-            return spans(_utf8(text))[0] != _NO_SPAN
+            return spans(utf8_bytes(text))[0] != _NO_SPAN
 
         return public
     unanchored = re2._re2.RE2.Anchor.UNANCHORED
 
-    # Called per record per predicate: the program is called directly, and _utf8 inlined.
+    # Called per record per predicate: the program is called directly, and utf8_bytes inlined.
     def test(text: str) -> bool:
         try:
             data = text.encode("utf-8")
