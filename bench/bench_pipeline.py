@@ -341,6 +341,41 @@ def per_event_us(before: dict[str, float], after: dict[str, float], events: int)
     return {name: round((after[name] - before.get(name, 0.0)) / events * 1e6) for name in after}
 
 
+@dataclass(frozen=True)
+class Round:
+    """One timed run: the pipeline, then the ceiling on the documents it wrote."""
+
+    pipeline: Throughput
+    ceiling: Throughput
+    cpu_pipeline: dict[str, float]
+    cpu_ceiling: dict[str, float]
+    docs_per_bulk_pipeline: float
+    docs_per_bulk_ceiling: float
+    # Alerts are documents too, and a retried bulk item is indexed again: what Elasticsearch did
+    # per consumed event, beside what the ceiling does per document.
+    es_docs_per_event: float
+
+
+def run_round(pipeline: Pipeline, events: list[bytes], run: int) -> Round:
+    before, bulks = service_cpu_seconds(), bulk_counters(pipeline)
+    throughput = measure_throughput(pipeline, events)
+    cpu_pipeline = per_event_us(before, service_cpu_seconds(), len(events))
+    after = bulk_counters(pipeline)
+    docs = export_documents(pipeline, len(events))
+    drop_pipeline_indices(pipeline)
+    before_ceiling, bulks_ceiling = service_cpu_seconds(), bulk_counters(pipeline)
+    ceiling = measure_ceiling(pipeline, docs, run)
+    return Round(
+        pipeline=throughput,
+        ceiling=ceiling,
+        cpu_pipeline=cpu_pipeline,
+        cpu_ceiling=per_event_us(before_ceiling, service_cpu_seconds(), len(docs)),
+        docs_per_bulk_pipeline=docs_per_bulk(bulks, after),
+        docs_per_bulk_ceiling=docs_per_bulk(bulks_ceiling, bulk_counters(pipeline)),
+        es_docs_per_event=(after[0] - bulks[0]) / len(events),
+    )
+
+
 def median_by_key(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(row.get(key, 0.0) for row in rows) for key in rows[0]} if rows else {}
 
@@ -378,39 +413,17 @@ def main() -> None:
         for rule in rules:
             pipeline.api("POST", "/rules", json=rule).raise_for_status()
         time.sleep(5)  # let the job pick up the rule set before the clock starts
-        throughput: list[Throughput] = []
-        ceiling: list[Throughput] = []
-        cpu_pipeline: list[dict[str, float]] = []
-        cpu_ceiling: list[dict[str, float]] = []
-        bulk_pipeline: list[float] = []
-        bulk_ceiling: list[float] = []
-        docs_per_event: list[float] = []
         if args.warmup_events > 0:
             # A fresh job runs interpreted bytecode and cold Python workers for its first seconds, and
             # so does a fresh Elasticsearch for the ceiling: warm both before anything is timed.
-            measure_throughput(pipeline, workload(lines, args.warmup_events, -1))
-            docs = export_documents(pipeline, args.warmup_events)
-            drop_pipeline_indices(pipeline)
-            measure_ceiling(pipeline, docs, -1)
+            run_round(pipeline, workload(lines, args.warmup_events, -1), -1)
+        rounds: list[Round] = []
         for run in range(args.runs):
-            before, bulks = service_cpu_seconds(), bulk_counters(pipeline)
-            throughput.append(measure_throughput(pipeline, workload(lines, args.events, run)))
-            cpu_pipeline.append(per_event_us(before, service_cpu_seconds(), args.events))
-            after = bulk_counters(pipeline)
-            bulk_pipeline.append(docs_per_bulk(bulks, after))
-            # Alerts are documents too, and a retried bulk item is indexed again: what Elasticsearch
-            # did per consumed event, beside what the ceiling does per document.
-            docs_per_event.append((after[0] - bulks[0]) / args.events)
-            docs = export_documents(pipeline, args.events)
-            drop_pipeline_indices(pipeline)
-            before, bulks = service_cpu_seconds(), bulk_counters(pipeline)
-            ceiling.append(measure_ceiling(pipeline, docs, run))
-            cpu_ceiling.append(per_event_us(before, service_cpu_seconds(), len(docs)))
-            bulk_ceiling.append(docs_per_bulk(bulks, bulk_counters(pipeline)))
+            rounds.append(run_round(pipeline, workload(lines, args.events, run), run))
+            done, ceiling = rounds[-1].pipeline, rounds[-1].ceiling
             print(
-                f"run {run}: pipeline {throughput[-1].sustained:.0f}/s sustained, "
-                f"{throughput[-1].whole_run:.0f}/s whole run; ceiling {ceiling[-1].sustained:.0f}/s "
-                f"sustained, {ceiling[-1].whole_run:.0f}/s whole run",
+                f"run {run}: pipeline {done.sustained:.0f}/s sustained, {done.whole_run:.0f}/s whole run; "
+                f"ceiling {ceiling.sustained:.0f}/s sustained, {ceiling.whole_run:.0f}/s whole run",
                 file=sys.stderr,
             )
         reloads = measure_hot_reload(pipeline, "bench-hot-reload", args.reloads)
@@ -422,10 +435,13 @@ def main() -> None:
             rest.close()
     finally:
         pipeline.stop()
-    sustained = [t.sustained for t in throughput]
-    whole = [t.whole_run for t in throughput]
-    ceiling_sustained = [t.sustained for t in ceiling]
-    ceiling_whole = [t.whole_run for t in ceiling]
+    sustained = [r.pipeline.sustained for r in rounds]
+    whole = [r.pipeline.whole_run for r in rounds]
+    ceiling_sustained = [r.ceiling.sustained for r in rounds]
+    ceiling_whole = [r.ceiling.whole_run for r in rounds]
+    bulk_pipeline = [r.docs_per_bulk_pipeline for r in rounds]
+    bulk_ceiling = [r.docs_per_bulk_ceiling for r in rounds]
+    docs_per_event = [r.es_docs_per_event for r in rounds]
     print(
         json.dumps(
             {
@@ -443,8 +459,8 @@ def main() -> None:
                 "ceiling_whole_run_docs_per_s_median": round(statistics.median(ceiling_whole)),
                 "sustained_over_ceiling_median": median_ratio(sustained, ceiling_sustained),
                 "whole_run_over_ceiling_median": median_ratio(whole, ceiling_whole),
-                "cpu_us_per_event_pipeline_median": median_by_key(cpu_pipeline),
-                "cpu_us_per_doc_ceiling_median": median_by_key(cpu_ceiling),
+                "cpu_us_per_event_pipeline_median": median_by_key([r.cpu_pipeline for r in rounds]),
+                "cpu_us_per_doc_ceiling_median": median_by_key([r.cpu_ceiling for r in rounds]),
                 "docs_per_shard_bulk_pipeline_median": round(statistics.median(bulk_pipeline)),
                 "docs_per_shard_bulk_ceiling_median": round(statistics.median(bulk_ceiling)),
                 "es_docs_indexed_per_event_pipeline_median": round(statistics.median(docs_per_event), 3),
