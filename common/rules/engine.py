@@ -26,6 +26,9 @@ from common.rules.validate import RuleError, RuleValidationError, validate_rule,
 from common.schema.ecs import EcsRecord, get_field
 from common.schema.rule import MAX_RULES
 
+# mypyc sets __file__ to the extension module it built.
+_COMPILED = not __file__.endswith(".py")
+
 
 @dataclass(frozen=True)
 class ThresholdHit:
@@ -84,8 +87,14 @@ class RuleResult:
 
     @classmethod
     def fresh(cls, records: Sequence[EcsRecord]) -> list[RuleResult]:
-        """``[RuleResult(r) for r in records]``, without a Python ``__init__`` call per record
-        (which costs more than the rest of building one)."""
+        """``[RuleResult(r) for r in records]``.
+
+        As pure Python, without a Python ``__init__`` call per record (which costs more than the
+        rest of building one). Compiled (deploy/native.py), the constructor is a C call and
+        ``object.__new__`` refuses the class.
+        """
+        if _COMPILED:
+            return [cls(record) for record in records]
         new = object.__new__
         out: list[RuleResult] = []
         for record in records:

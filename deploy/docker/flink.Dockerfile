@@ -26,8 +26,9 @@ COPY jobs ./jobs
 COPY rules_api ./rules_api
 COPY deploy/__init__.py deploy/native.py ./deploy/
 COPY deploy/stack ./deploy/stack
-# The parsers are compiled with mypyc (deploy/native.py) in the source tree, which is installed in
-# editable mode so that the extension modules are imported in place of their sources.
+# The parsers and the rule engine are compiled with mypyc (deploy/native.py) in the source tree,
+# which is installed in editable mode so that the extension modules are imported in place of their
+# sources.
 RUN python3.11 -m venv /opt/logflow/.venv \
  && /opt/logflow/.venv/bin/pip install --no-cache-dir -c constraints.txt -e . mypy \
  && /opt/logflow/.venv/bin/python -m deploy.native build \

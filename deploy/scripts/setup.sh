@@ -46,9 +46,9 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || ! .venv/bin/python -c
     echo "$want" > "$stamp"
 fi
 
-# --- the parsers as C extensions (mypyc; a no-op when up to date, pure Python when it cannot) --------
+# --- parsers and rule engine as C extensions (mypyc; a no-op when up to date, else pure Python) -----
 if ! .venv/bin/python -m deploy.native build; then
-    log "warning: compiling common/parsing failed; it runs as pure Python (slower, same records)"
+    log "warning: compiling common failed; parsers and rules run as pure Python (slower, same records)"
 fi
 
 # --- Maven downloads (Kafka, Elasticsearch, the Flink Kafka connector) --------------------------------
