@@ -45,8 +45,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._options: Any = None
 
     def open(self, runtime_context: RuntimeContext) -> None:
+        from common.gc_settings import tune_for_batches
         from common.parsing import ParseOptions, parse_message
 
+        tune_for_batches()  # this worker holds whole batches of records alive: common/gc_settings.py
         self._parse = parse_message
         self._options = ParseOptions.from_env()
         self._rules = None
