@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Final
 
 from common.parsing import detect
 from common.parsing.context import Context
@@ -12,9 +12,9 @@ from common.parsing.options import ParseOptions
 from common.parsing.sanitize import decode, strip_ansi
 from common.parsing.timestamps import ingest_time
 
-TAG_PARSE_FAILURE = "_parse_failure"
-TAG_TIMESTAMP_FAILURE = "_timestamp_failure"
-TAG_PARSE_ERROR = "_parse_error"
+TAG_PARSE_FAILURE: Final = "_parse_failure"
+TAG_TIMESTAMP_FAILURE: Final = "_timestamp_failure"
+TAG_PARSE_ERROR: Final = "_parse_error"
 
 _default_options: ParseOptions | None = None
 
@@ -35,20 +35,21 @@ def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict
     """
     opts = options if options is not None else default_options()
     try:
-        # The common case first (valid UTF-8 bytes under the size limit, one line without ESC or a
-        # trailing CR): it needs none of _parse's decoding and cleaning.
+        # The common case first (valid UTF-8 bytes under the size limit, one line without ESC, or
+        # with only a CRLF's CR at its end): it needs none of _parse's decoding and cleaning.
         if type(raw) is not bytes or len(raw) > opts.max_message_bytes:
             return _parse(raw, opts)
         try:
             text = raw.decode()
         except UnicodeDecodeError:
             return _parse(raw, opts)
-        if "\n" in text or "\x1b" in text or text[-1:] == "\r":
+        if "\n" in text or "\x1b" in text:
             return _parse(raw, opts)
+        line = text[:-1] if text[-1:] == "\r" else text
         now = opts.clock()
         ctx = _context(opts, now)
-        rec = detect.parse_known(text, ctx)
-        return _finish(_unknown(text) if rec is None else rec, text, (), now)
+        rec = detect.parse_known(line, ctx)
+        return _finish(_unknown(line) if rec is None else rec, text, (), now)
     except Exception:  # a parser bug must cost a tag, never the line
         return _safe_failure(raw, opts)
 

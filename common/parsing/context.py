@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Final
 
 from common.parsing.options import ParseOptions
 from common.parsing.timestamps import (
@@ -23,18 +24,18 @@ StampFields = tuple["str | None", str, str, str, str, str, "int | None"]
 # None: the text is not a stamp of this format after all (a month name that is none); the cached
 # lookup then returns REJECT.
 FieldsOf = Callable[[str], "StampFields | None"]
-REJECT = ""
+REJECT: Final = ""
 
 # An ISO 8601 / RFC 3339 value (JSON, logfmt, RFC 5424): as timestamps._ISO_RE, with the text up to the
 # seconds in one group (the fraction may only follow seconds) so that it can key the cache.
-_ISO_TEXT_RE = re.compile(
+_ISO_TEXT_RE: Final = re.compile(
     r"\s*(\d{4}-\d\d-\d\d(?:[Tt ]\d\d:\d\d(?::\d\d)?)?)(?:(?<=\d\d:\d\d:\d\d)[.,](\d+))?"
     r"\s?(Z|z|UTC|GMT|[+-]\d\d(?::?\d\d)?)?\s*$"
 )
 
-_CACHE_LIMIT = 4096  # distinct seconds per format; a stream moves on, so old keys are dead weight
-_MISS = "\0miss"  # compared by identity; a str so the cache stays dict[str, str | None]
-_INF = float("inf")
+_CACHE_LIMIT: Final = 4096  # distinct seconds per format; a stream moves on, so old keys are dead weight
+_MISS: Final = "\0miss"  # compared by identity; a str so the cache stays dict[str, str | None]
+_INF: Final = float("inf")
 _yearless_slots: list[int] = []
 _slot_count = 0
 
@@ -204,4 +205,4 @@ def _iso_text_fields(key: str) -> StampFields | None:
     )
 
 
-_ISO_TEXT_SLOT = stamp_cache_slot()
+_ISO_TEXT_SLOT: Final = stamp_cache_slot()

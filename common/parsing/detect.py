@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
 from common.parsing.formats import (
@@ -32,17 +32,17 @@ from common.parsing.timestamps import parse_offset
 
 Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
-_ISO_PREFIX_RE = re.compile(
+_ISO_PREFIX_RE: Final = re.compile(
     r"(\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?"
     r"(Z|[+-]\d\d(?::?\d\d)?(?![\d:])| UTC(?= )| GMT(?= ))?"
 )
-_SLASH_PREFIX_RE = re.compile(r"((?:\d{4}|\d\d)/\d\d/\d\d[ T-]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?")
-_COMPACT_PREFIX_RE = re.compile(r"(\d{6} \d{6})(?= )")
-_COMPACT_YEAR_PREFIX_RE = re.compile(r"(\d{8}[-T ]\d\d:?\d\d:?\d\d)(?:[.,:](\d{1,9}))?")
-_SLASH_FIELDS_RE = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)")
-_COMPACT_YEAR_FIELDS_RE = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)")
+_SLASH_PREFIX_RE: Final = re.compile(r"((?:\d{4}|\d\d)/\d\d/\d\d[ T-]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?")
+_COMPACT_PREFIX_RE: Final = re.compile(r"(\d{6} \d{6})(?= )")
+_COMPACT_YEAR_PREFIX_RE: Final = re.compile(r"(\d{8}[-T ]\d\d:?\d\d:?\d\d)(?:[.,:](\d{1,9}))?")
+_SLASH_FIELDS_RE: Final = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)")
+_COMPACT_YEAR_FIELDS_RE: Final = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)")
 
-_ENVELOPES = frozenset(("syslog", "journald", "syslog.rfc5424"))
+_ENVELOPES: Final = frozenset(("syslog", "journald", "syslog.rfc5424"))
 
 
 def _iso_fields(key: str) -> StampFields:
@@ -77,10 +77,10 @@ def _compact_year_fields(key: str) -> StampFields:
     return y, mo, d, h, mi, s, None
 
 
-_ISO_SLOT = stamp_cache_slot()
-_SLASH_SLOT = stamp_cache_slot()
-_COMPACT_SLOT = stamp_cache_slot()
-_COMPACT_YEAR_SLOT = stamp_cache_slot()
+_ISO_SLOT: Final = stamp_cache_slot()
+_SLASH_SLOT: Final = stamp_cache_slot()
+_COMPACT_SLOT: Final = stamp_cache_slot()
+_COMPACT_YEAR_SLOT: Final = stamp_cache_slot()
 
 
 def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> dict[str, Any] | None:
@@ -133,7 +133,7 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     return rec
 
 
-_SPACE_OR_DIGIT = frozenset(" 0123456789")
+_SPACE_OR_DIGIT: Final = frozenset(" 0123456789")
 
 
 # Each parser below is tried only when the line has the characters its pattern requires at fixed
@@ -170,7 +170,7 @@ def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
     return None
 
 
-_COMPACT_YEAR_SEPARATORS = frozenset("-T ")
+_COMPACT_YEAR_SEPARATORS: Final = frozenset("-T ")
 
 
 def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
@@ -211,7 +211,7 @@ def _json(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-_RFC5424_START_RE = re.compile(r"<\d{1,3}>\d")
+_RFC5424_START_RE: Final = re.compile(r"<\d{1,3}>\d")
 
 
 def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
@@ -249,7 +249,7 @@ def _build_dispatch() -> dict[str, Parser]:
 
 
 # First character -> parser; any other first character goes to ``other``.
-DISPATCH = _build_dispatch()
+DISPATCH: Final = _build_dispatch()
 
 
 def _merge_payload(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:

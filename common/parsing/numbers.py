@@ -3,7 +3,9 @@ from line to line, and ``int(str)`` costs several dict lookups."""
 
 from __future__ import annotations
 
-_LIMIT = 8192
+from typing import Final
+
+_LIMIT: Final = 8192
 
 # Read it directly where it counts: ``INTS.get(text) or to_int(text)`` (0 just takes the slow way).
 INTS: dict[str, int] = {}

@@ -12,12 +12,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from common.settings import env_int
 
-DEFAULT_MAX_BYTES = 256 * 1024
-DEFAULT_MAX_JSON_DEPTH = 32
-DEFAULT_MAX_LABELS = 256
+DEFAULT_MAX_BYTES: Final = 256 * 1024
+DEFAULT_MAX_JSON_DEPTH: Final = 32
+DEFAULT_MAX_LABELS: Final = 256
 
 
 @dataclass(frozen=True)

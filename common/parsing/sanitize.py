@@ -9,13 +9,13 @@ written as ``\\xHH`` (two lowercase hex digits), and the record is tagged ``_inv
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
-TAG_INVALID_UTF8 = "_invalid_utf8"
-TAG_TRUNCATED = "_truncated"
+TAG_INVALID_UTF8: Final = "_invalid_utf8"
+TAG_TRUNCATED: Final = "_truncated"
 
-_ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_UNESCAPE_RE = re.compile(r"\\(\\|x[0-9a-f]{2})")
+_ANSI_RE: Final = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_UNESCAPE_RE: Final = re.compile(r"\\(\\|x[0-9a-f]{2})")
 
 
 def _cut_utf8(raw: bytes, limit: int) -> bytes:

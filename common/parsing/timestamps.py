@@ -12,9 +12,10 @@ import re
 import time
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAMES: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # Every capitalisation seen in the wild, so the hot path is one dict lookup.
 MONTHS: dict[str, int] = {}
 for _i, _name in enumerate(_MONTH_NAMES, start=1):
@@ -23,9 +24,9 @@ for _i, _name in enumerate(_MONTH_NAMES, start=1):
 MONTHS["Sept"] = MONTHS["sept"] = 9
 MONTH_DIGITS: dict[str, str] = {name: f"{number:02d}" for name, number in MONTHS.items()}
 
-_TWO = tuple(f"{i:02d}" for i in range(100))
-_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_DAY = 86400
+_TWO: Final = tuple(f"{i:02d}" for i in range(100))
+_DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DAY: Final = 86400
 
 
 def days_from_civil(y: int, m: int, d: int) -> int:
@@ -67,7 +68,7 @@ class Zone:
         return cached
 
 
-_OFFSET_RE = re.compile(r"([+-])(\d\d):?(\d\d)?$")
+_OFFSET_RE: Final = re.compile(r"([+-])(\d\d):?(\d\d)?$")
 
 
 def parse_offset(text: str) -> int | None:
@@ -210,7 +211,7 @@ def from_epoch(value: float | int | str) -> str | None:
         return None
 
 
-_THREE = tuple(f"{i:03d}" for i in range(1000))
+_THREE: Final = tuple(f"{i:03d}" for i in range(1000))
 # Epoch second -> "YYYY-MM-DDTHH:MM:SS." (consecutive JSON lines mostly share their second).
 _epoch_prefixes: dict[int, str] = {}
 
@@ -224,9 +225,9 @@ def _epoch_prefix(seconds: int) -> str:
 
 
 # Last day of each month as text, for validating two-digit day strings without int().
-_LAST_DAY = {"01": "31", "02": "28", "03": "31", "04": "30", "05": "31", "06": "30",
+_LAST_DAY: Final = {"01": "31", "02": "28", "03": "31", "04": "30", "05": "31", "06": "30",
              "07": "31", "08": "31", "09": "30", "10": "31", "11": "30", "12": "31"}  # fmt: skip
-_PAD_FRACTION = {0: "000", 1: "00", 2: "0", 3: "", 4: "00", 5: "0", 6: ""}
+_PAD_FRACTION: Final = {0: "000", 1: "00", 2: "0", 3: "", 4: "00", 5: "0", 6: ""}
 
 _year_cache: tuple[int, str, str] = (-1, "", "")
 
@@ -302,7 +303,7 @@ def text_to_iso(
     )
 
 
-_ISO_RE = re.compile(
+_ISO_RE: Final = re.compile(
     r"\s*(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?"
     r"\s?(Z|z|UTC|GMT|[+-]\d\d(?::?\d\d)?)?\s*$"
 )
@@ -353,11 +354,12 @@ def yearless_window(
     return (max(start, epoch - _DAY), days_from_civil(year + 1, 1, 1) * _DAY)
 
 
+# Not Final, unlike the other constants: mypyc (2.4) reads a Final tuple of floats as never set.
 _ALWAYS = (float("-inf"), float("inf"))
 
 # Appended to a cached "YYYY-MM-DDTHH:MM:SS." prefix after the fraction digits, by their count:
 # pad to 3 or 6 digits, as _fraction does.
-_FRACTION_TAIL = ("000Z", "00Z", "0Z", "Z", "00Z", "0Z", "Z")
+_FRACTION_TAIL: Final = ("000Z", "00Z", "0Z", "Z", "00Z", "0Z", "Z")
 
 
 def with_fraction(prefix: str, frac: str) -> str:

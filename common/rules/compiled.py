@@ -6,7 +6,7 @@ import functools
 import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import re2
 
@@ -119,8 +119,8 @@ def _keep(
 # Below this many distinct substrings and prefixes, one ``in``/``startswith`` per value and
 # literal is cheaper than a call into RE2 per value (on the loghub bench, ~8 substrings cost
 # half an RE2 set search).
-LITERAL_INDEX_MIN = 16
-_LITERAL_KINDS = (CHECK_NEEDLE, CHECK_PREFIX)
+LITERAL_INDEX_MIN: Final = 16
+_LITERAL_KINDS: Final = (CHECK_NEEDLE, CHECK_PREFIX)
 
 
 class LiteralIndex:

@@ -26,12 +26,12 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from common.rules.regex import compile_pattern, required_count, required_literal, search_test
 
 Predicate = Callable[[Any], bool]
-MISSING = object()
+MISSING: Final = object()
 
 
 def _as_text(value: Any) -> str | None:
@@ -118,8 +118,8 @@ def durable_number(value: float | int) -> float | int:
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-MATCHES_PER_ACTION = 1000
-_DOUBLE_MAX = 1.7976931348623157e308
+MATCHES_PER_ACTION: Final = 1000
+_DOUBLE_MAX: Final = 1.7976931348623157e308
 
 
 def as_number(value: Any) -> float | int | None:
@@ -225,7 +225,7 @@ def _conjuncts(cond: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [cond]
 
 
-_KIND_OF_TYPE = {str: "s", int: "n", float: "n", bool: "b"}
+_KIND_OF_TYPE: Final = {str: "s", int: "n", float: "n", bool: "b"}
 
 
 def field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -261,10 +261,10 @@ def field_getter(path: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 # Necessary-condition checks, for the candidate index (compiled.Group) to run on a field's value.
-CHECK_VALUES = 0  # the value is one of a set (type-strict): arg is {type: frozenset of values}
-CHECK_PREFIX = 1  # a string value starts with arg; any other present value cannot be screened
-CHECK_NEEDLE = 2  # a string value contains arg; any other present value cannot be screened
-CHECK_PRESENT = 3  # the value is present and not null
+CHECK_VALUES: Final = 0  # the value is one of a set (type-strict): arg is {type: frozenset of values}
+CHECK_PREFIX: Final = 1  # a string value starts with arg; any other present value cannot be screened
+CHECK_NEEDLE: Final = 2  # a string value contains arg; any other present value cannot be screened
+CHECK_PRESENT: Final = 3  # the value is present and not null
 Check = tuple[str, int, Any]  # (field path, CHECK_*, arg)
 
 

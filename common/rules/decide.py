@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from common.rules.compiled import Columns, CompiledRule, Group, Stage
 from common.rules.conditions import field_column
@@ -29,7 +29,7 @@ _encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
 Fact = dict[str, Any]
 # Records whose event.dataset is not a string consult the stage's "everywhere" group; no dataset
 # name equals this key.
-_NOT_A_NAME = object()
+_NOT_A_NAME: Final = object()
 Evaluate = Callable[[list[tuple[str, str]]], list[list[int]]]
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from common.rules.alerts import build_alert, event_time
 from common.rules.compiled import CompiledRule, Plan, build_plan, compile_rule, rule_digest
@@ -27,7 +27,7 @@ from common.schema.ecs import EcsRecord, get_field
 from common.schema.rule import MAX_RULES
 
 # mypyc sets __file__ to the extension module it built.
-_COMPILED = not __file__.endswith(".py")
+_COMPILED: Final = not __file__.endswith(".py")
 
 
 @dataclass(frozen=True)

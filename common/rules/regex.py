@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 import re2
 
@@ -44,7 +44,7 @@ GROK_PATTERNS: dict[str, str] = {
     "MAC": r"(?:[A-Fa-f0-9]{2}[:-]){5}[A-Fa-f0-9]{2}",
 }
 
-_GROK_REF = re.compile(r"%\{([A-Z0-9_]+)(?::([A-Za-z_@][A-Za-z0-9_@.-]*))?\}")
+_GROK_REF: Final = re.compile(r"%\{([A-Z0-9_]+)(?::([A-Za-z_@][A-Za-z0-9_@.-]*))?\}")
 
 
 class RegexError(ValueError):
@@ -124,7 +124,7 @@ def _without_lone_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-_NO_SPAN = (-1, -1)
+_NO_SPAN: Final = (-1, -1)
 Spans = Callable[[bytes], Sequence[tuple[int, int]]]
 
 
@@ -260,10 +260,10 @@ def group_names(compiled: Any) -> set[str]:
 
 # -- required literals, for pre-filtering ------------------------------------------------------
 
-_REPEAT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+_REPEAT: Final = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 # Escapes that stand for one non-literal atom (a class or an assertion) and nothing longer.
-_CLASS_ESCAPES = frozenset("dDwWsSbBAzC")
-_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_CLASS_ESCAPES: Final = frozenset("dDwWsSbBAzC")
+_PUNCTUATION: Final = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
 class _Unsure(Exception):

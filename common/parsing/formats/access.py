@@ -8,15 +8,15 @@ format, which nginx does not ship, is ``apache.access``. ``message`` holds the r
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.numbers import INTS, to_int
 from common.parsing.timestamps import MONTH_DIGITS
 
 # Unrolled "quoted string with backslash escapes": far fewer regex steps than (?:[^"\\]|\\.)*
-_QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
-_ACCESS_RE = re.compile(
+_QUOTED: Final = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_ACCESS_RE: Final = re.compile(
     r"(\S+) (\S+) (\S+|\"[^\"]*\") "
     r"\[(\d\d/[A-Za-z]{3}/\d{4}:\d\d:\d\d:\d\d)(?:\.(\d{1,6}))? ([+-]\d{4})\] "
     + _QUOTED
@@ -29,8 +29,8 @@ _ACCESS_RE = re.compile(
     + r")?(.*)",
     re.DOTALL,
 )
-_REQUEST_RE = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
-_IP_RE = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
+_REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
+_IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
 
 
 def _fields(key: str) -> StampFields | None:
@@ -50,7 +50,7 @@ def _fields(key: str) -> StampFields | None:
     )
 
 
-_SLOT = stamp_cache_slot()
+_SLOT: Final = stamp_cache_slot()
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:

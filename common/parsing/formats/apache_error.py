@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import MONTH_DIGITS
 
-_ERROR_RE = re.compile(
+_ERROR_RE: Final = re.compile(
     r"\[[A-Za-z]{3} ([A-Za-z]{3} \d\d? \d\d:\d\d:\d\d)(?:\.(\d{1,9}))? (\d{4})\] "
     r"\[(?:([\w\-]+):)?([a-z]+\d?)\]"
     r"(?: \[pid (\d+)(?::tid (\d+))?\])?(?: \[client ([^\]]+)\])? ?(.*)",
@@ -27,7 +27,7 @@ def _fields(key: str) -> StampFields | None:
     return year, month, day if len(day) == 2 else "0" + day, clock[0:2], clock[3:5], clock[6:8], None
 
 
-_SLOT = stamp_cache_slot()
+_SLOT: Final = stamp_cache_slot()
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:

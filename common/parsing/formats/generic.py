@@ -7,17 +7,17 @@ pid or thread number, is taken too.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 
 # A pid/thread number may come first: "<ts> 0 [Warning] ..." (MySQL), "<ts> [123] LOG: ..." (PostgreSQL).
-_LEVEL_RE = re.compile(
+_LEVEL_RE: Final = re.compile(
     r"[\s,\-|]*(?:\[?\d+\]?:?\s+)?[\[<(]?([A-Za-z]{1,11})[\]>)]?:?(?:\s+|$)(.*)", re.DOTALL
 )
 # All-caps words that are levels only in this position.
-_EXTRA_LEVELS = {"LOG": "info"}
+_EXTRA_LEVELS: Final = {"LOG": "info"}
 _SEPARATORS = " \t,|-:]"
 
 

@@ -10,18 +10,18 @@ rsyslog's RFC 3339 files by the colon-less offset).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.formats.syslog import parse_tail
 from common.parsing.timestamps import from_epoch, parse_offset
 
-_FULL_RE = re.compile(
+_FULL_RE: Final = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? "
     r"(UTC|GMT|[A-Z]{3,5}|[+-]\d\d:?\d\d) (.*)",
     re.DOTALL,
 )
-_UNIX_RE = re.compile(r"(\d{9,11}\.\d{6}) (\S+ \S.*)", re.DOTALL)
+_UNIX_RE: Final = re.compile(r"(\d{9,11}\.\d{6}) (\S+ \S.*)", re.DOTALL)
 
 
 def parse_full(text: str, ctx: Context) -> dict[str, Any] | None:

@@ -18,21 +18,21 @@ from __future__ import annotations
 import json
 import json.scanner
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch
 
-TAG_DEPTH = "_json_depth_limited"
-TAG_LABELS = "_labels_truncated"
-TAG_TOO_DEEP = "_json_too_deep"
+TAG_DEPTH: Final = "_json_depth_limited"
+TAG_LABELS: Final = "_labels_truncated"
+TAG_TOO_DEEP: Final = "_json_too_deep"
 
 NestedParser = Callable[[str, Context], "dict[str, Any] | None"]
 
 # Top-level ECS field sets: input keys under these names are ECS fields, kept in place in ECS mode.
-ECS_ROOTS = frozenset(
+ECS_ROOTS: Final = frozenset(
     (
         "@timestamp", "message", "tags", "labels", "agent", "client", "cloud", "container", "data_stream",
         "destination", "device", "dll", "dns", "ecs", "email", "error", "event", "faas", "file", "group",
@@ -42,14 +42,14 @@ ECS_ROOTS = frozenset(
     )
 )  # fmt: skip
 
-_TIME_KEYS = ("@timestamp", "timestamp", "time", "ts", "t", "date", "datetime", "eventTime", "@t")
-_LEVEL_KEYS = ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "@l")
-_MESSAGE_KEYS = ("message", "msg", "text", "@m", "log")
-_LOGGER_KEYS = ("logger", "logger_name", "loggerName", "name")
-_HOST_KEYS = ("hostname", "host")
-_ERROR_KEYS = ("error", "err", "exception", "exc_info")
-_STACK_KEYS = ("stacktrace", "stack_trace", "stack")
-_THREAD_KEYS = ("thread", "thread_name", "threadName")
+_TIME_KEYS: Final = ("@timestamp", "timestamp", "time", "ts", "t", "date", "datetime", "eventTime", "@t")
+_LEVEL_KEYS: Final = ("level", "lvl", "severity", "levelname", "loglevel", "log_level", "log.level", "@l")
+_MESSAGE_KEYS: Final = ("message", "msg", "text", "@m", "log")
+_LOGGER_KEYS: Final = ("logger", "logger_name", "loggerName", "name")
+_HOST_KEYS: Final = ("hostname", "host")
+_ERROR_KEYS: Final = ("error", "err", "exception", "exc_info")
+_STACK_KEYS: Final = ("stacktrace", "stack_trace", "stack")
+_THREAD_KEYS: Final = ("thread", "thread_name", "threadName")
 
 # key -> what it means, so each key of a plain JSON object costs one dict lookup.
 _ROLES: dict[str, str] = {}

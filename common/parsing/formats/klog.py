@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
 from common.parsing.numbers import INTS, to_int
 
-_KLOG_RE = re.compile(
+_KLOG_RE: Final = re.compile(
     r"([IWEF])(\d{4} \d\d:\d\d:\d\d)\.(\d{1,9}) +(\d+) ([^\s:\]]+):(\d+)\] ?(.*)", re.DOTALL
 )
-_LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
+_LEVELS: Final = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
 
 
 def _fields(key: str) -> StampFields:
@@ -19,7 +19,7 @@ def _fields(key: str) -> StampFields:
     return None, key[0:2], key[2:4], key[5:7], key[8:10], key[11:13], None
 
 
-_SLOT = stamp_cache_slot(yearless=True)
+_SLOT: Final = stamp_cache_slot(yearless=True)
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:

@@ -9,23 +9,23 @@ Shapes (the timestamp is already consumed by the dispatcher):
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
-_LOGGER = r"([\w$.\-/]+(?:\[[^\]\s]*\])?)"
+_LOGGER: Final = r"([\w$.\-/]+(?:\[[^\]\s]*\])?)"
 
-_THREAD_LOGGER_RE = re.compile(r" ([A-Za-z]+) *\[(.*?)\] " + _LOGGER + r" ?: ?(.*)", re.DOTALL)
-_ZOOKEEPER_RE = re.compile(r" - ([A-Za-z]+) *\[(.*?)\] - (.*)", re.DOTALL)
-_ZK_ORIGIN_RE = re.compile(r"(.*):([\w$.]+)@(\d+)$", re.DOTALL)
-_LOGBACK_RE = re.compile(r" \[(.*?)\] ([A-Za-z]+) +" + _LOGGER + r" -(?: (.*)|$)", re.DOTALL)
-_LEVEL_LOGGER_RE = re.compile(r" ([A-Za-z]+) +" + _LOGGER + r"(?::| -)(?: (.*)|$)", re.DOTALL)
-_PID_LEVEL_LOGGER_RE = re.compile(r" (\d+) ([A-Za-z]+) +" + _LOGGER + r": ?(.*)", re.DOTALL)
+_THREAD_LOGGER_RE: Final = re.compile(r" ([A-Za-z]+) *\[(.*?)\] " + _LOGGER + r" ?: ?(.*)", re.DOTALL)
+_ZOOKEEPER_RE: Final = re.compile(r" - ([A-Za-z]+) *\[(.*?)\] - (.*)", re.DOTALL)
+_ZK_ORIGIN_RE: Final = re.compile(r"(.*):([\w$.]+)@(\d+)$", re.DOTALL)
+_LOGBACK_RE: Final = re.compile(r" \[(.*?)\] ([A-Za-z]+) +" + _LOGGER + r" -(?: (.*)|$)", re.DOTALL)
+_LEVEL_LOGGER_RE: Final = re.compile(r" ([A-Za-z]+) +" + _LOGGER + r"(?::| -)(?: (.*)|$)", re.DOTALL)
+_PID_LEVEL_LOGGER_RE: Final = re.compile(r" (\d+) ([A-Za-z]+) +" + _LOGGER + r": ?(.*)", re.DOTALL)
 # Kafka's "[%d] %p %m (%c)%n": the logger comes last, in parentheses.
-_TRAILING_LOGGER_RE = re.compile(r" ([A-Za-z]+) (.*) \(([\w$.]+)\)$", re.DOTALL)
-_SPRING_RE = re.compile(
+_TRAILING_LOGGER_RE: Final = re.compile(r" ([A-Za-z]+) (.*) \(([\w$.]+)\)$", re.DOTALL)
+_SPRING_RE: Final = re.compile(
     r" +([A-Za-z]+) (\d+) --- (?:\[[^\]]*\] )?\[ *(.*?)\] " + _LOGGER + r" *: ?(.*)", re.DOTALL
 )
 

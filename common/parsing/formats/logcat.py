@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
 from common.parsing.numbers import INTS, to_int
 
-_LEVELS = {"V": "trace", "D": "debug", "I": "info", "W": "warn", "E": "error", "F": "fatal", "A": "fatal"}
+_LEVELS: Final = {
+    "V": "trace",
+    "D": "debug",
+    "I": "info",
+    "W": "warn",
+    "E": "error",
+    "F": "fatal",
+    "A": "fatal",
+}
 
 # 03-17 16:13:38.811  1702  2395 D WindowManager: msg
-_THREADTIME_RE = re.compile(
+_THREADTIME_RE: Final = re.compile(
     r"(\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3,6}) +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL
 )
 # 03-17 16:13:38.811 D/WindowManager( 1702): msg
-_TIME_RE = re.compile(r"(\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3,6}) ([VDIWEFA])/(.*?)\( *(\d+)\): ?(.*)", re.DOTALL)
+_TIME_RE: Final = re.compile(
+    r"(\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3,6}) ([VDIWEFA])/(.*?)\( *(\d+)\): ?(.*)", re.DOTALL
+)
 # D/WindowManager( 1702): msg
-_BRIEF_RE = re.compile(r"([VDIWEFA])/([^(]*?)\( *(\d+)\): ?(.*)", re.DOTALL)
+_BRIEF_RE: Final = re.compile(r"([VDIWEFA])/([^(]*?)\( *(\d+)\): ?(.*)", re.DOTALL)
 # after an ISO date (logcat -v year):  1702  2395 D WindowManager: msg
-_YEAR_TAIL_RE = re.compile(r" +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL)
+_YEAR_TAIL_RE: Final = re.compile(r" +(\d+) +(\d+) ([VDIWEFA]) (.*?) *:(?: |$)(.*)", re.DOTALL)
 
 
 def _record(ts: str | None, level: str, tag: str, pid: str, tid: str | None, msg: str) -> dict[str, Any]:
@@ -42,7 +52,7 @@ def _fields(key: str) -> StampFields:
     return None, key[0:2], key[3:5], key[6:8], key[9:11], key[12:14], None
 
 
-_SLOT = stamp_cache_slot(yearless=True)
+_SLOT: Final = stamp_cache_slot(yearless=True)
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:

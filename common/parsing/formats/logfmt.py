@@ -7,26 +7,26 @@ other pair goes to ``labels`` as a string. A bare key (``key`` without ``=``) is
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch
 
-_VALUE = r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)'
+_VALUE: Final = r'(?:"[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)'
 # findall -> (key, "=" or "" for a bare key, raw value); used when the line has tabs or backslashes
-_PAIR_RE = re.compile(r'([^\s="]+)(?:(=)(' + _VALUE + r"))?")
+_PAIR_RE: Final = re.compile(r'([^\s="]+)(?:(=)(' + _VALUE + r"))?")
 # The whole line must be pairs separated by blanks, the first with a value; checked in one C-level
 # pass before splitting.
-_LINE_RE = re.compile(r'[ \t]*[^\s="]+=' + _VALUE + r'(?:[ \t]+[^\s="]+(?:=' + _VALUE + r")?)*[ \t]*")
-_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+_LINE_RE: Final = re.compile(r'[ \t]*[^\s="]+=' + _VALUE + r'(?:[ \t]+[^\s="]+(?:=' + _VALUE + r")?)*[ \t]*")
+_ESCAPE_RE: Final = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r"}
 
-_TIME_KEYS = frozenset(("time", "ts", "t", "timestamp", "@timestamp", "date"))
-_LEVEL_KEYS = frozenset(("level", "lvl", "severity", "loglevel", "log.level", "at"))  # "at": Heroku
-_MESSAGE_KEYS = frozenset(("msg", "message"))
-_LOGGER_KEYS = frozenset(("logger", "component", "module"))
+_TIME_KEYS: Final = frozenset(("time", "ts", "t", "timestamp", "@timestamp", "date"))
+_LEVEL_KEYS: Final = frozenset(("level", "lvl", "severity", "loglevel", "log.level", "at"))  # "at": Heroku
+_MESSAGE_KEYS: Final = frozenset(("msg", "message"))
+_LOGGER_KEYS: Final = frozenset(("logger", "component", "module"))
 
 # What a key means, by its lower-case spelling: "" (a label) or one of these.
 _MESSAGE, _LEVEL, _TIME, _LOGGER, _CALLER = "message", "level", "time", "logger", "caller"

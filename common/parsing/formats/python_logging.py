@@ -8,15 +8,15 @@ format) and ``<ts> 25746 INFO nova.compute.manager [req-... - - -] msg`` (oslo.l
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
-_BASIC_RE = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL|NOTSET):([^:\s]*):(.*)", re.DOTALL)
-_COOKBOOK_RE = re.compile(r" - ([\w.\-]+) - ([A-Za-z]+) - (.*)", re.DOTALL)
-_OSLO_RE = re.compile(r" (\d+) ([A-Za-z]+) ([\w.\-]+) (?:\[([^\]]*)\] ?)?(.*)", re.DOTALL)
+_BASIC_RE: Final = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL|NOTSET):([^:\s]*):(.*)", re.DOTALL)
+_COOKBOOK_RE: Final = re.compile(r" - ([\w.\-]+) - ([A-Za-z]+) - (.*)", re.DOTALL)
+_OSLO_RE: Final = re.compile(r" (\d+) ([A-Za-z]+) ([\w.\-]+) (?:\[([^\]]*)\] ?)?(.*)", re.DOTALL)
 
 
 def _record(ts: str | None, level: str, logger: str, msg: str) -> dict[str, Any]:

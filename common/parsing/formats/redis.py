@@ -7,16 +7,16 @@ the level: ``.`` debug, ``-`` verbose (trace), ``*`` notice, ``#`` warning.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.timestamps import MONTH_DIGITS
 
-_REDIS_RE = re.compile(
+_REDIS_RE: Final = re.compile(
     r"(\d+):([XCSM]) (\d\d?) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([.\-*#]) (.*)",
     re.DOTALL,
 )
-_LEVELS = {".": "debug", "-": "trace", "*": "notice", "#": "warn"}
+_LEVELS: Final = {".": "debug", "-": "trace", "*": "notice", "#": "warn"}
 
 
 def parse(text: str, ctx: Context) -> dict[str, Any] | None:

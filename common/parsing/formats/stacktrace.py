@@ -7,12 +7,12 @@ line to the end); the record's ``message`` keeps the whole free text.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
-_JAVA_EXCEPTION_RE = re.compile(
+_JAVA_EXCEPTION_RE: Final = re.compile(
     r'(?:Exception in thread "[^"]*" |Caused by: )?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)(?:: ?(.*))?$'
 )
-_PYTHON_EXCEPTION_RE = re.compile(
+_PYTHON_EXCEPTION_RE: Final = re.compile(
     r"([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|\w*))(?:: ?(.*))?$"
 )
 

@@ -7,7 +7,7 @@ The payload of a syslog line may itself be JSON, logfmt, klog or an access log; 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.levels import SYSLOG_SEVERITY
@@ -16,33 +16,33 @@ from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 # <13>Jun 14 15:16:01 host tag[pid]: msg   (priority and year optional; day may be space padded)
 # The stamp up to the seconds, and what may follow the fraction (year, zone), are one group each: the
 # cache key.
-_RFC3164_RE = re.compile(
+_RFC3164_RE: Final = re.compile(
     r"(?:<(\d{1,3})>)?((?:[A-Z][a-z]{2}|[A-Z]{3}|[a-z]{3}) {1,2}\d{1,2} (?:\d{4} )?\d\d:\d\d:\d\d)"
     r"(?:\.(\d{1,9}))?((?: \d{4})?(?: (?:[A-Z]{3,4}|[+-]\d\d:?\d\d))?) (.*)",
     re.DOTALL,
 )
-_RFC3164_STAMP_RE = re.compile(
+_RFC3164_STAMP_RE: Final = re.compile(
     r"(\w{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)(?: (\d{4}))?(?: (\S+))?"
 )
 # host tag[pid]: msg  |  tag[pid]: msg  |  host msg
 # The tag may carry a version, as old sysklogd writes it: "syslogd 1.4.1: restart."
-_TAIL_RE = re.compile(
+_TAIL_RE: Final = re.compile(
     r"(?:([^\s\[\]:]+) )?([^\s\[:]+(?: \d+(?:\.\d+)+)?)(?:\[([^\]\s]*)\])?: *(.*)", re.DOTALL
 )
-_HOST_MSG_RE = re.compile(r"(\S+) *(.*)", re.DOTALL)
+_HOST_MSG_RE: Final = re.compile(r"(\S+) *(.*)", re.DOTALL)
 
 # The structured-data grammar is deterministic (a quote or a backslash always starts the same token),
 # so possessive runs match exactly what the char-by-char pattern would, without its backtracking
 # bookkeeping.
-_QUOTED_SD = r'"(?:[^"\\]++|\\.)*+"'
-_RFC5424_RE = re.compile(
+_QUOTED_SD: Final = r'"(?:[^"\\]++|\\.)*+"'
+_RFC5424_RE: Final = re.compile(
     r"<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) "
     r"(-|(?:\[(?:[^\]\"\\]++|\\.|" + _QUOTED_SD + r")*+\])++) ?(.*)",
     re.DOTALL,
 )
-_SD_ELEMENT_RE = re.compile(r'\[([^\s\]="]+)((?: +[^\s=\]"]+="[^"\\]*(?:\\.[^"\\]*)*")*) *\]')
-_SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
-_SD_UNESCAPE_RE = re.compile(r"\\([\"\\\]])")
+_SD_ELEMENT_RE: Final = re.compile(r'\[([^\s\]="]+)((?: +[^\s=\]"]+="[^"\\]*(?:\\.[^"\\]*)*")*) *\]')
+_SD_PARAM_RE: Final = re.compile(r'([^\s=\]"]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
+_SD_UNESCAPE_RE: Final = re.compile(r"\\([\"\\\]])")
 
 
 def _apply_priority(rec: dict[str, Any], pri: str | None) -> None:
@@ -94,7 +94,7 @@ def _stamp_fields(key: str) -> StampFields | None:
     return year1 or year2, month, day if len(day) == 2 else "0" + day, h, mi, s, offset
 
 
-_SLOT = stamp_cache_slot(yearless=True)
+_SLOT: Final = stamp_cache_slot(yearless=True)
 
 
 def parse_rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from common.parsing.context import Context
 from common.parsing.levels import normalize_level
 
-_TAIL_RE = re.compile(r", ([A-Za-z]+) +(?:([A-Za-z][\w\-]*) +)?(.*)", re.DOTALL)
+_TAIL_RE: Final = re.compile(r", ([A-Za-z]+) +(?:([A-Za-z][\w\-]*) +)?(.*)", re.DOTALL)
 
 
 def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
