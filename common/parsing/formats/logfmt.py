@@ -56,17 +56,29 @@ def _role(key: str) -> tuple[str, str]:
 
 
 def _unquote(value: str) -> str:
+    """A quoted value's text: each backslash escape (``_ESCAPE_RE``) resolved, by ``find`` and slicing
+    rather than a regex substitution with a Python callback per escape."""
     inner = value[1:-1]
     if "\\" not in inner:
         return inner
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), inner)
+    pieces: list[str] = []
+    start = 0
+    while True:
+        slash = inner.find("\\", start)
+        if slash < 0 or slash + 1 == len(inner):  # a lone final backslash stays (no escape follows)
+            pieces.append(inner[start:])
+            return "".join(pieces)
+        pieces.append(inner[start:slash])
+        escaped = inner[slash + 1]
+        pieces.append(_ESCAPES.get(escaped, escaped))
+        start = slash + 2
 
 
 def split_pairs(text: str) -> list[tuple[str, str | None]] | None:
     """The pairs of a whole logfmt line (value None for a bare key, quoted values still quoted), or
     None unless the line is entirely ``key=value`` pairs, the first with a value."""
-    if "\\" not in text and text.isprintable():
-        return _split_plain(text)
+    if text.isprintable():
+        return _split_plain(text) if "\\" not in text else _split_escaped(text)
     if _LINE_RE.fullmatch(text) is None:
         return None
     return [(key, value if eq else None) for key, eq, value in _PAIR_RE.findall(text)]
@@ -101,6 +113,58 @@ def _split_plain(text: str) -> list[tuple[str, str | None]] | None:
             if quotes != 2 or value[-1] != '"':
                 return None
         pairs.append((key, value))
+    if not pairs or pairs[0][1] is None:
+        return None
+    return pairs
+
+
+def _split_escaped(text: str) -> list[tuple[str, str | None]] | None:
+    """split_pairs for a line whose only blank is the space, with backslashes: a position scan by
+    ``find``. A backslash escapes the next character inside a quoted value and is an ordinary
+    character anywhere else; a quoted value ends at its first unescaped quote, which must end the
+    token."""
+    pairs: list[tuple[str, str | None]] = []
+    end = len(text)
+    pos = 0
+    while pos < end:
+        if text[pos] == " ":
+            pos += 1
+            continue
+        space = text.find(" ", pos)
+        if space < 0:
+            space = end
+        equals = text.find("=", pos, space)
+        if equals < 0:  # a bare key
+            key = text[pos:space]
+            if '"' in key:
+                return None
+            pairs.append((key, None))
+            pos = space
+            continue
+        key = text[pos:equals]
+        if not key or '"' in key:
+            return None
+        start = equals + 1
+        if text[start : start + 1] != '"':
+            value = text[start:space]
+            if '"' in value:
+                return None
+            pairs.append((key, value))
+            pos = space
+            continue
+        scan = start + 1
+        while True:  # to the closing quote, stepping over each backslash and what it escapes
+            quote = text.find('"', scan)
+            if quote < 0:
+                return None
+            slash = text.find("\\", scan, quote)
+            if slash < 0:
+                break
+            scan = slash + 2
+        pos = quote + 1
+        if pos < end and text[pos] != " ":
+            return None
+        pairs.append((key, text[start:pos]))
     if not pairs or pairs[0][1] is None:
         return None
     return pairs

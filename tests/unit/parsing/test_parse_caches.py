@@ -63,12 +63,55 @@ def _regex_pairs(text: str) -> list[tuple[str, str | None]] | None:
 
 
 logfmt_like = st.lists(
-    st.sampled_from(["a", "key", "=", '"', " ", "  ", "x y", "é", '=""', '" ', 'msg="', "\t", "\\", ","]),
+    st.sampled_from(
+        [
+            "a",
+            "key",
+            "=",
+            '"',
+            " ",
+            "  ",
+            "x y",
+            "é",
+            '=""',
+            '" ',
+            'msg="',
+            "\t",
+            "\\",
+            ",",
+            '\\"',
+            "\\\\",
+            "\\n",
+        ]
+    ),
     max_size=14,
 ).map("".join)
 
 
-@settings(max_examples=1500)
+@settings(max_examples=3000)
 @given(logfmt_like)
 def test_plain_logfmt_tokenizer_matches_the_regex_grammar(text: str) -> None:
     assert logfmt.split_pairs(text) == _regex_pairs(text)
+
+
+def _regex_unquote(value: str) -> str:
+    return logfmt._ESCAPE_RE.sub(lambda m: logfmt._ESCAPES.get(m.group(1), m.group(1)), value[1:-1])
+
+
+@settings(max_examples=1500)
+@given(st.lists(st.sampled_from(["a", "\\", "n", "t", '"', "é", " ", "\n"]), max_size=12).map("".join))
+def test_unquoting_matches_the_escape_regex(inner: str) -> None:
+    assert logfmt._unquote(f'"{inner}"') == _regex_unquote(f'"{inner}"')
+
+
+def test_escaped_quotes_inside_a_logfmt_value() -> None:
+    line = 'ts=2023-11-10T08:06:25.035Z level=debug msg="reloading \\"prod.yaml\\" \\\\ ok" a=b\\c'
+    assert logfmt.split_pairs(line) == [
+        ("ts", "2023-11-10T08:06:25.035Z"),
+        ("level", "debug"),
+        ("msg", '"reloading \\"prod.yaml\\" \\\\ ok"'),
+        ("a", "b\\c"),
+    ]
+    record = parse_message(line.encode(), ParseOptions(clock=lambda: 1_700_000_000.0))
+    assert record["message"] == 'reloading "prod.yaml" \\ ok'
+    assert record["labels"] == {"a": "b\\c"}
