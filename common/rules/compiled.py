@@ -18,7 +18,6 @@ from common.rules.conditions import (
     MISSING,
     CompiledCondition,
     compile_condition,
-    field_column,
     field_getter,
 )
 from common.rules.regex import utf8_bytes
@@ -77,8 +76,10 @@ class Candidate:
 _SlotCheck = tuple[int, int, Any]
 
 
-# A field's values for a batch, by record index: a list over the whole batch, or a dict over some.
-ColumnValues = Sequence[Any] | Mapping[int, Any]
+# A field's values for a batch, by record index, over the whole batch (MISSING at indices not read).
+# A list, not a mapping: compiled, indexing a list by an int is a C array read, with no int object
+# made for the index.
+ColumnValues = list[Any]
 
 
 def _keep(
@@ -206,7 +207,6 @@ class Group:
             )
             programs.append((candidate, checks))
         self._paths = tuple(slots)
-        self._columns = tuple(field_column(path) for path in slots)
         self._getters = tuple(field_getter(path) for path in slots)
         self._programs = tuple(
             (candidate, _check_key(*checks[0]) if checks else None, checks) for candidate, checks in programs
@@ -228,23 +228,25 @@ class Group:
         ``shared``, if given, holds the columns other groups (and stages) of the same batch already
         read, over every record they may ask for; columns read here are added to it.
         """
-        columns: list[ColumnValues]
         if shared is None:
-            columns = [column(records, indices) for column in self._columns]
-            strings = [False] * len(columns)
-        else:
-            columns, strings = [], []
-            for path, column, get in zip(self._paths, self._columns, self._getters, strict=True):
-                values = shared.columns.get(path)
-                if values is None:
-                    if shared.whole:
-                        values = [get(record) for record in records]
-                    else:
-                        values = column(records, shared.indices)
-                    shared.columns[path] = values
-                    shared.strings[path] = set(map(type, _values(values))) == {str}
-                columns.append(values)
-                strings.append(shared.strings[path])
+            shared = Columns(indices, whole=len(indices) == len(records))
+        columns: list[ColumnValues] = []
+        strings: list[bool] = []
+        for path, get in zip(self._paths, self._getters, strict=True):
+            values = shared.columns.get(path)
+            if values is None:
+                if shared.whole:
+                    values = [get(record) for record in records]
+                    only_strings = all(type(value) is str for value in values)
+                else:
+                    values = [MISSING] * len(records)
+                    for i in shared.indices:
+                        values[i] = get(records[i])
+                    only_strings = all(type(values[i]) is str for i in shared.indices)
+                shared.columns[path] = values
+                shared.strings[path] = only_strings
+            columns.append(values)
+            strings.append(shared.strings[path])
         out: list[tuple[Candidate, list[int]]] = []
         # Every candidate's first check runs on all of ``indices``: one run per distinct check
         # (many rules test the same level or word), and one set search for many literals.
@@ -299,10 +301,6 @@ def _literal_indexes(programs: Iterable[tuple[_SlotCheck, ...]]) -> dict[int, Li
         if len(distinct) >= LITERAL_INDEX_MIN
     }
     return {slot: index for slot, index in indexes.items() if index.usable}
-
-
-def _values(column: ColumnValues) -> Iterable[Any]:
-    return column.values() if isinstance(column, Mapping) else column
 
 
 @dataclass
