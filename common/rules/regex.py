@@ -157,8 +157,30 @@ def _spans(compiled: Any) -> Spans:
     return direct
 
 
-def search_test(pattern: str) -> Callable[[str], bool]:
-    """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed)."""
+SetMatch = Callable[[bytes], list[int]]
+SetSearch = Callable[[str], SetMatch | None]
+
+
+def _set_search(pattern: str) -> SetMatch | None:
+    """``Match`` of an RE2 set of ``pattern`` behind a guard, ``\\A``, which every search matches.
+
+    A set answers which of its patterns occur; unlike a search it has no slower engine to fall
+    back on when its DFA runs out of memory, and then answers nothing at all. So an answer that
+    lacks the guard is that failure, never "no match". None if the set cannot be built.
+    """
+    options = _options()
+    found = re2._re2.Set(re2._re2.RE2.Anchor.UNANCHORED, options)
+    if found.Add(rb"\A") != 0 or found.Add(pattern.encode("utf-8")) != 1 or not found.Compile():
+        return None
+    answer: SetMatch = found.Match
+    return answer
+
+
+def search_test(pattern: str, set_search: SetSearch = _set_search) -> Callable[[str], bool]:
+    """A ``text -> bool``: whether a search for ``pattern`` finds a match (no match object needed).
+
+    ``set_search`` builds the set answering it (tests make one that fails).
+    """
     compiled = compile_bytes_pattern(pattern)
     match = getattr(getattr(compiled, "_regexp", None), "Match", None)
     if match is None:
@@ -169,17 +191,32 @@ def search_test(pattern: str) -> Callable[[str], bool]:
 
         return public
     unanchored = re2._re2.RE2.Anchor.UNANCHORED
+    matched = set_search(pattern)
+    if matched is None:
 
-    # Called per record per predicate: the program is called directly, and utf8_bytes inlined.
-    def test(text: str) -> bool:
+        def test(text: str) -> bool:
+            data = utf8_bytes(text)
+            found: bool = match(unanchored, data, 0, len(data))[0][0] != -1
+            return found
+
+        return test
+    set_match = matched
+
+    # Called per record per predicate: whether the pattern occurs needs no match position, and an
+    # RE2 set answers that with its DFA alone, in about half the time of a search for the span.
+    def test_by_set(text: str) -> bool:
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
             data = text.encode("utf-8", "surrogatepass")
+        hits = len(set_match(data))
+        if hits:
+            return hits == 2
+        # The guard did not match either: the set's DFA ran out of memory; search instead.
         found: bool = match(unanchored, data, 0, len(data))[0][0] != -1
         return found
 
-    return test
+    return test_by_set
 
 
 class ActionPattern:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 import re2
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from common.rules import RuleEngine, RuleResult, validate_ruleset
 from common.rules.compiled import Group, LiteralIndex, _keep
 from common.rules.conditions import CHECK_NEEDLE, CHECK_PREFIX, MISSING, CompiledCondition, _Matches
-from common.rules.regex import required_count, required_literal
+from common.rules.regex import required_count, required_literal, search_test
 
 ALPHABET = "ab. 1"
 text = st.text(ALPHABET, max_size=8)
@@ -194,6 +195,29 @@ def test_matches_with_its_shortcuts_is_the_plain_search(pattern: str, subject: s
     if count is not None and compiled.search(subject) is not None:
         assert subject.count(count[0]) >= count[1]
     assert _Matches(pattern)(subject) == (compiled.search(subject) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(PATTERNS) | st.text("ab.()|*+?{}[]^$\\2,", max_size=8), subject=text)
+def test_a_search_test_answers_as_a_search_whether_its_set_works_or_fails(pattern: str, subject: str) -> None:
+    try:
+        compiled = re2.compile(pattern)
+    except re2.error:
+        assume(False)
+        return
+    expected = compiled.search(subject) is not None
+    assert search_test(pattern)(subject) == expected
+    # A set whose DFA ran out of memory answers nothing, not even its guard: search instead.
+    assert search_test(pattern, set_search=lambda _: lambda _data: [])(subject) == expected
+    # No set at all (one that would not build): plain searches.
+    assert search_test(pattern, set_search=lambda _: None)(subject) == expected
+
+
+@pytest.mark.parametrize("pattern", ["a.b", "a[^x]b", r"a\\Cb", "é", "a"])
+@pytest.mark.parametrize("subject", ["a\ud800b", "a\u00e9b", "\udfff"])
+def test_a_search_test_reads_lone_surrogates_as_a_search_does(pattern: str, subject: str) -> None:
+    plain = search_test(pattern, set_search=lambda _: None)
+    assert search_test(pattern)(subject) == plain(subject)
 
 
 def test_required_counts() -> None:
