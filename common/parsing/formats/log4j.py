@@ -18,8 +18,7 @@ from common.parsing.numbers import INTS, to_int
 _LOGGER: Final = r"([\w$.\-/]+(?:\[[^\]\s]*\])?)"
 
 _THREAD_LOGGER_RE: Final = re.compile(r" ([A-Za-z]+) *\[(.*?)\] " + _LOGGER + r" ?: ?(.*)", re.DOTALL)
-_ZOOKEEPER_RE: Final = re.compile(r" - ([A-Za-z]+) *\[(.*?)\] - (.*)", re.DOTALL)
-_ZK_ORIGIN_RE: Final = re.compile(r"(.*):([\w$.]+)@(\d+)$", re.DOTALL)
+_ASCII_LETTERS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _LOGBACK_RE: Final = re.compile(r" \[(.*?)\] ([A-Za-z]+) +" + _LOGGER + r" -(?: (.*)|$)", re.DOTALL)
 _LEVEL_LOGGER_RE: Final = re.compile(r" ([A-Za-z]+) +" + _LOGGER + r"(?::| -)(?: (.*)|$)", re.DOTALL)
 _PID_LEVEL_LOGGER_RE: Final = re.compile(r" (\d+) ([A-Za-z]+) +" + _LOGGER + r": ?(.*)", re.DOTALL)
@@ -44,20 +43,69 @@ def _record(
     return rec
 
 
+# ZooKeeper's " - LEVEL  [thread:Class@line] - msg" is read with find and character tests, not a
+# regex: its thread holds colons and brackets, and the regex's lazy and backtracking groups cost
+# more there than the rest of the line's parsing together.
+
+
+def zookeeper_parts(rest: str) -> tuple[str, str, str] | None:
+    """``(level word, bracketed part, message)``: what ``" - ([A-Za-z]+) *\\[(.*?)\\] - (.*)"`` (DOTALL)
+    matched at the start of ``rest`` captures, or None where it does not match."""
+    if not rest.startswith(" - "):
+        return None
+    end = len(rest)
+    i = 3
+    while i < end and rest[i] in _ASCII_LETTERS:
+        i += 1
+    if i == 3:
+        return None
+    word = rest[3:i]
+    while i < end and rest[i] == " ":
+        i += 1
+    if rest[i : i + 1] != "[":
+        return None
+    close = rest.find("] - ", i + 1)
+    if close < 0:
+        return None
+    return word, rest[i + 1 : close], rest[close + 4 :]
+
+
+def _class_char(c: str) -> bool:  # [\\w$.] of a str pattern
+    return c.isalnum() or c in "_$."
+
+
+def zookeeper_origin(where: str) -> tuple[str, str, str] | None:
+    """``(thread, class, line)``: what ``"(.*):([\\w$.]+)@(\\d+)$"`` (DOTALL) captures in the bracketed
+    part, or None. The class and the line admit neither ``:`` nor ``@``, so they are the runs that
+    end the text (``$`` also before one final newline), and the match is unique."""
+    end = len(where) - 1 if where.endswith("\n") else len(where)
+    at = end
+    while at > 0 and where[at - 1].isdecimal():
+        at -= 1
+    if at == end or at == 0 or where[at - 1] != "@":
+        return None
+    colon = at - 1
+    while colon > 0 and _class_char(where[colon - 1]):
+        colon -= 1
+    if colon == at - 1 or colon == 0 or where[colon - 1] != ":":
+        return None
+    return where[: colon - 1], where[colon : at - 1], where[at:end]
+
+
 def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     first = rest[:3]
     if first == " - ":
-        m = _ZOOKEEPER_RE.match(rest)
-        if m is None:
+        parts = zookeeper_parts(rest)
+        if parts is None:
             return None
-        word, where, msg = m.groups()
+        word, where, msg = parts
         level = normalize_level(word)
         if level is None:
             return None
-        origin = _ZK_ORIGIN_RE.match(where)
+        origin = zookeeper_origin(where)
         if origin is None:
             return _record(ts, level, where, msg, {"thread": {"name": where}})
-        thread, logger, line = origin.groups()
+        thread, logger, line = origin
         rec = _record(ts, level, logger, msg, {"thread": {"name": thread}})
         rec["log"]["origin"] = {"file": {"line": INTS.get(line) or to_int(line)}}
         return rec

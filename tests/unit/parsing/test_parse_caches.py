@@ -3,11 +3,13 @@ the str-split logfmt tokenizer against the regex grammar, and the ingest-time wi
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.parsing import ParseOptions, parse_message
-from common.parsing.formats import logfmt
+from common.parsing.formats import log4j, logfmt
 
 NEW_YEAR_2024 = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 
@@ -115,3 +117,39 @@ def test_escaped_quotes_inside_a_logfmt_value() -> None:
     record = parse_message(line.encode(), ParseOptions(clock=lambda: 1_700_000_000.0))
     assert record["message"] == 'reloading "prod.yaml" \\ ok'
     assert record["labels"] == {"a": "b\\c"}
+
+
+# The grammar the ZooKeeper scanner replaces (log4j.zookeeper_parts / zookeeper_origin).
+_ZOOKEEPER_RE = re.compile(r" - ([A-Za-z]+) *\[(.*?)\] - (.*)", re.DOTALL)
+_ZK_ORIGIN_RE = re.compile(r"(.*):([\w$.]+)@(\d+)$", re.DOTALL)
+zookeeper_like = st.lists(
+    st.sampled_from(
+        [" - ", "INFO", "w", " ", "  ", "[", "]", "] - ", ":", "@", "7", "٣", "$", ".", "_", "é", "\n", "x"]
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=3000)
+@given(zookeeper_like)
+def test_zookeeper_scanner_matches_the_regex_grammar(text: str) -> None:
+    for candidate in (text, " - " + text, " - INFO  [" + text):
+        m = _ZOOKEEPER_RE.match(candidate)
+        assert log4j.zookeeper_parts(candidate) == (None if m is None else m.groups())
+        origin = _ZK_ORIGIN_RE.match(candidate)
+        assert log4j.zookeeper_origin(candidate) == (None if origin is None else origin.groups())
+
+
+def test_a_zookeeper_line() -> None:
+    line = (
+        b"2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774]"
+        b" - Notification time out: 3200"
+    )
+    record = parse_message(line, ParseOptions(clock=lambda: 1_700_000_000.0))
+    assert record["message"] == "Notification time out: 3200"
+    assert record["log"] == {
+        "level": "info",
+        "logger": "FastLeaderElection",
+        "origin": {"file": {"line": 774}},
+    }
+    assert record["process"] == {"thread": {"name": "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181"}}
