@@ -78,6 +78,12 @@ def split_pairs(text: str) -> list[tuple[str, str | None]] | None:
     """The pairs of a whole logfmt line (value None for a bare key, quoted values still quoted), or
     None unless the line is entirely ``key=value`` pairs, the first with a value."""
     if text.isprintable():
+        # Most lines offered here are prose with an "=" somewhere: a first word that is not
+        # key=value (a bare or empty key) rules the line out before it is split.
+        head = text.lstrip(" ")
+        space = head.find(" ")
+        if head.find("=", 0, len(head) if space < 0 else space) <= 0:
+            return None
         return _split_plain(text) if "\\" not in text else _split_escaped(text)
     if _LINE_RE.fullmatch(text) is None:
         return None
