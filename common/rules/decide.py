@@ -11,7 +11,6 @@ second round trip that most batches never need.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,36 @@ def fact_key(fact: Fact) -> Hashable:
     return (tuple(fact.items()), tuple(map(type, fact.values())))
 
 
+class Decisions:
+    """durable-rules' answers, by ruleset and fact, kept from batch to batch.
+
+    A fact is the whole input of its decision, and a ruleset's name is a digest of its definition,
+    so an answer holds for every later record with an equal fact under that name: only facts not
+    seen before are posted (per batch, usually a handful). Bounded: emptied when full, and by the
+    engine on every rule-set change (names no longer active would only take up room).
+    """
+
+    __slots__ = ("_answers", "limit")
+
+    def __init__(self, limit: int = 16384) -> None:
+        self.limit = limit
+        self._answers: dict[tuple[str, Hashable], bool] = {}
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, name: str, key: Hashable) -> bool | None:
+        return self._answers.get((name, key))
+
+    def put(self, name: str, key: Hashable, matched: bool) -> None:
+        if len(self._answers) >= self.limit:
+            self._answers.clear()
+        self._answers[(name, key)] = matched
+
+    def clear(self) -> None:
+        self._answers.clear()
+
+
 @dataclass
 class Entry:
     """One candidate condition's facts in a posting: per record index, its fact."""
@@ -51,8 +80,13 @@ class Entry:
     rules: tuple[CompiledRule, ...]  # the rules sharing the condition
     indices: list[int]
     facts: list[Fact]
-    # Filled in by ``Posting.requests``: the records of each distinct fact, in posting order.
+    # Filled in by ``Posting.requests``, per distinct fact in order of first appearance: its
+    # records and its key; the positions of those already known to match, and of those posted
+    # (in posting order).
     sharing: list[list[int]] | None = None
+    keys: list[Hashable] | None = None
+    known_hits: list[int] | None = None
+    posted_at: list[int] | None = None
 
 
 @dataclass
@@ -60,30 +94,44 @@ class Posting:
     """One stage's facts for some records, per ruleset, and which rules each ruleset decides.
 
     A fact is the whole input of its decision (one event pattern, no state shared between events),
-    so records with equal facts get the same answer: each distinct fact is posted once, under its
-    position among the entry's distinct facts (``_i``), and its answer holds for all its records.
-    ``answers`` is filled in with the positions durable-rules matched, per entry.
+    so records with equal facts get the same answer: each distinct fact is posted once (or not at
+    all when ``Decisions`` already holds its answer), and its answer holds for all its records.
+    ``answers`` is filled in with the positions, among an entry's distinct facts, that matched.
     """
 
     entries: list[Entry]
     answers: list[list[int]] | None = None
 
-    def requests(self, ids: Iterator[int]) -> list[tuple[str, str]]:
+    def requests(self, ids: Iterator[int], known: Decisions | None = None) -> list[tuple[str, str]]:
+        """One request per entry with a fact to post (entries fully decided by ``known`` send none)."""
         out: list[tuple[str, str]] = []
         for entry in self.entries:
             distinct: dict[Hashable, list[int]] = {}
-            posted: list[Fact] = []
+            firsts: list[Fact] = []
             for i, fact in zip(entry.indices, entry.facts, strict=True):
                 key = fact_key(fact)
                 records = distinct.get(key)
                 if records is None:
-                    # A new id per posted fact: durable-rules drops events it has seen.
-                    posted.append({**fact, "_i": len(posted), "id": next(ids)})
                     distinct[key] = [i]
+                    firsts.append(fact)
                 else:
                     records.append(i)
-            entry.sharing = list(distinct.values())
-            out.append((entry.name, _encode(posted)))
+            keys = list(distinct)
+            entry.sharing, entry.keys = list(distinct.values()), keys
+            known_hits: list[int] = []
+            posted_at: list[int] = []
+            posted: list[Fact] = []
+            for position, key in enumerate(keys):
+                answer = None if known is None else known.get(entry.name, key)
+                if answer is None:
+                    # A new id per posted fact: durable-rules drops events it has seen.
+                    posted.append({**firsts[position], "_i": len(posted), "id": next(ids)})
+                    posted_at.append(position)
+                elif answer:
+                    known_hits.append(position)
+            entry.known_hits, entry.posted_at = known_hits, posted_at
+            if posted:
+                out.append((entry.name, _encode(posted)))
         return out
 
     def matched(self, skip: Collection[int] = ()) -> dict[int, list[CompiledRule]]:
@@ -163,14 +211,28 @@ def _facts(
     return [i for i, _ in pairs], [fact for _, fact in pairs]
 
 
-def post(evaluate: Evaluate, postings: list[Posting], ids: Iterator[int]) -> None:
-    """Decide every posting in one host round trip (the answers go into each posting)."""
+def post(
+    evaluate: Evaluate, postings: list[Posting], ids: Iterator[int], known: Decisions | None = None
+) -> None:
+    """Decide every posting in one host round trip (the answers go into each posting); with
+    ``known``, facts it holds are not posted, and the answers to those posted are added to it."""
     requests: list[tuple[str, str]] = []
     for posting in postings:
-        requests.extend(posting.requests(ids))
+        requests.extend(posting.requests(ids, known))
     answers = iter(evaluate(requests) if requests else ())
     for posting in postings:
-        posting.answers = list(itertools.islice(answers, len(posting.entries)))
+        posting.answers = []
+        for entry in posting.entries:
+            assert entry.known_hits is not None and entry.posted_at is not None and entry.keys is not None
+            hits = list(entry.known_hits)
+            if entry.posted_at:
+                posted_at = entry.posted_at
+                matched = {posted_at[n] for n in next(answers)}
+                hits.extend(matched)
+                if known is not None:
+                    for position in posted_at:
+                        known.put(entry.name, entry.keys[position], position in matched)
+            posting.answers.append(hits)
 
 
 def changed_facts(

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from common.rules.alerts import build_alert, event_time
 from common.rules.compiled import CompiledRule, Plan, build_plan, compile_rule, rule_digest
-from common.rules.decide import changed_facts, post, prepare
+from common.rules.decide import Decisions, changed_facts, post, prepare
 from common.rules.host_client import EngineHost, RulesetRefused
 from common.rules.options import RuleEngineOptions
 from common.rules.threshold import InMemoryThresholds, threshold_key
@@ -146,6 +146,7 @@ class RuleEngine:
         self._thresholds = InMemoryThresholds()
         self._clock = clock
         self._fact_ids = itertools.count(1)
+        self._decisions = Decisions()
 
     # -- the rule set -------------------------------------------------------------------------
 
@@ -213,6 +214,7 @@ class RuleEngine:
             ) from None
         stale = set(self._plan.ruleset_definitions) - set(wanted)
         self._rules, self._compiled, self._plan = rules, compiled, plan
+        self._decisions.clear()
         if stale:
             self._host.release(stale)
 
@@ -235,7 +237,7 @@ class RuleEngine:
         # Every stage decided in one round trip on the records as they are; later stages re-check
         # only the records an earlier stage's actions ran on (see decide.py).
         postings = prepare(plan.stages, records, list(range(len(records))))
-        post(self._host.evaluate, postings, self._fact_ids)
+        post(self._host.evaluate, postings, self._fact_ids, self._decisions)
         order, affects = plan.order, plan.affects
         # Per record some rule matched: the stages that may read what its rules wrote.
         affected: dict[int, set[int]] = {}
@@ -246,7 +248,7 @@ class RuleEngine:
             touched = [i for i in sorted(affected) if s in affected[i] and i not in dropped]
             differ, again = changed_facts(posting, stage, records, touched) if touched else (set(), None)
             if again is not None and again.entries:
-                post(self._host.evaluate, [again], self._fact_ids)
+                post(self._host.evaluate, [again], self._fact_ids, self._decisions)
             matched = posting.matched(differ)
             if again is not None and again.entries:
                 matched.update(again.matched())

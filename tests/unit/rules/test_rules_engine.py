@@ -18,6 +18,7 @@ from common.rules import (
     load_rules_file,
     threshold_key,
 )
+from common.rules.decide import Decisions
 
 SSHD = {"field": "process.name", "op": "eq", "value": "sshd"}
 RECORD = {"message": "m", "process": {"name": "sshd"}}
@@ -167,3 +168,46 @@ def test_fresh_results_are_what_the_constructor_builds() -> None:
     assert fresh == [RuleResult(r) for r in records]
     assert fresh[0].record is records[0] and fresh[0].hits is not fresh[1].hits
     assert fresh[0].alerts is not fresh[1].alerts and fresh[0].threshold_hits is not fresh[1].threshold_hits
+
+
+def test_decisions_are_reused_across_batches_and_forgotten_on_a_swap(
+    engine: RuleEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posted: list[int] = []
+    evaluate = engine.host.evaluate
+
+    def counting(requests: list[tuple[str, str]]) -> list[list[int]]:
+        posted.append(sum(len(json.loads(facts)) for _, facts in requests))
+        return evaluate(requests)
+
+    monkeypatch.setattr(engine.host, "evaluate", counting)
+    rules = [
+        rule({"field": "message", "op": "contains", "value": "fail"}, rule_id="fail"),
+        rule({"field": "log.level", "op": "eq", "value": "error"}, rule_id="error"),
+    ]
+    records = [
+        {"message": "disk fail", "log": {"level": "error"}},
+        {"message": "fail again", "log": {"level": "info"}},
+        {"message": "ok", "log": {"level": "error"}},
+    ]
+    engine.replace_all(rules)
+    first = engine.apply_batch(json.loads(json.dumps(records)))
+    assert [r.hits for r in first] == [["error", "fail"], ["fail"], ["error"]]
+    assert sum(posted) > 0
+    posted.clear()
+    again = engine.apply_batch(json.loads(json.dumps(records)))
+    assert posted == []  # every fact was decided by durable-rules in the first batch
+    assert [(r.hits, r.record) for r in again] == [(r.hits, r.record) for r in first]
+    engine.replace_all([rule({"field": "message", "op": "contains", "value": "ok"}, rule_id="ok")])
+    assert len(engine._decisions) == 0
+    assert [r.hits for r in engine.apply_batch(json.loads(json.dumps(records)))] == [[], [], ["ok"]]
+    assert sum(posted) > 0
+
+
+def test_decisions_stay_bounded() -> None:
+    decisions = Decisions(limit=2)
+    for n in range(5):
+        decisions.put("ruleset", n, n % 2 == 0)
+        assert len(decisions) <= 2
+    assert decisions.get("ruleset", 4) is True
+    assert decisions.get("ruleset", 0) is None  # dropped when the table filled up
