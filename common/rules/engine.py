@@ -48,6 +48,23 @@ class ThresholdHit:
     action: dict[str, Any]
     record: EcsRecord
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The job pickles hits between operators. Compiled (deploy/native.py), the class has no
+        # __dict__, and default unpickling would set each field through the frozen __setattr__.
+        return (
+            ThresholdHit,
+            (
+                self.key,
+                self.rule_id,
+                self.count,
+                self.window_seconds,
+                self.group,
+                self.timestamp,
+                self.action,
+                self.record,
+            ),
+        )
+
     def alert(self) -> EcsRecord:
         return build_alert(
             rule_id=self.rule_id,

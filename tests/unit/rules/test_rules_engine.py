@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import pytest
 from rules_helpers import rule
 
@@ -111,6 +113,11 @@ def test_threshold_hits_are_returned_for_keyed_state() -> None:
     restored = ThresholdCounter.from_state(json.loads(json.dumps(counter.to_state())))
     assert restored.observe(hit.timestamp + 1) is True
     assert hit.alert()["alert"]["count"] == 2
+    # The job pickles hits from the rules operator to the keyed counter: compiled or not, every
+    # protocol must bring one back whole.
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(hit, protocol)) == hit
+    assert cloudpickle.loads(cloudpickle.dumps(hit)) == hit
 
 
 def test_threshold_counter_window_and_idle() -> None:
