@@ -129,27 +129,40 @@ for text in json.load(sys.stdin):
 """
 
 
+def _sources_only(tmp_path: Path) -> Path:
+    """A copy of common/ without extension modules: the sources alone, which nothing can shadow."""
+    shutil.copytree(
+        REPO / "common", tmp_path / "common", ignore=shutil.ignore_patterns(f"*{EXT_SUFFIX}", "__pycache__")
+    )
+    return tmp_path
+
+
+def _run(script: str, lines: list[bytes], cwd: Path, pythonpath: Path) -> list[str]:
+    return (
+        subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps([line.decode("latin-1") for line in lines]).encode(),
+            cwd=cwd,
+            env={"PYTHONPATH": str(pythonpath), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .splitlines()
+    )
+
+
 @pytest.mark.skipif(
     not str(common.parsing.api.__file__).endswith(EXT_SUFFIX), reason="common/parsing is not compiled"
 )
 def test_compiled_and_pure_python_parsers_write_the_same_records(tmp_path: Path) -> None:
-    # The sources alone, where no extension module can shadow them.
-    shutil.copytree(
-        REPO / "common", tmp_path / "common", ignore=shutil.ignore_patterns(f"*{EXT_SUFFIX}", "__pycache__")
-    )
+    pure_tree = _sources_only(tmp_path)
     lines = _corpus_lines()
-    pure = subprocess.run(
-        [sys.executable, "-c", _PURE_PARSE.format(clock=FIXED_CLOCK)],
-        input=json.dumps([line.decode("latin-1") for line in lines]).encode(),
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
+    pure = _run(_PURE_PARSE.format(clock=FIXED_CLOCK), lines, pure_tree, pure_tree)
     options = ParseOptions(clock=lambda: FIXED_CLOCK)
     compiled = [json.dumps(parse_message(line, options), sort_keys=True) for line in lines]
     assert len(lines) > 1000
-    assert pure.splitlines() == compiled
+    assert pure == compiled
 
 
 # Both fixture rule sets, each over the whole corpus, in batches: every stage of the engine runs
@@ -174,32 +187,18 @@ for path in {rule_files!r}:
 RULE_FIXTURES = REPO / "tests" / "fixtures" / "rules"
 
 
-def _run(script: str, lines: list[bytes], cwd: Path, pythonpath: Path) -> list[str]:
-    return (
-        subprocess.run(
-            [sys.executable, "-c", script],
-            input=json.dumps([line.decode("latin-1") for line in lines]).encode(),
-            cwd=cwd,
-            env={"PYTHONPATH": str(pythonpath), "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .splitlines()
-    )
-
-
 @pytest.mark.skipif(
     not str(common.rules.engine.__file__).endswith(EXT_SUFFIX), reason="common/rules is not compiled"
 )
 def test_compiled_and_pure_python_rules_give_the_same_results(tmp_path: Path) -> None:
-    shutil.copytree(
-        REPO / "common", tmp_path / "common", ignore=shutil.ignore_patterns(f"*{EXT_SUFFIX}", "__pycache__")
-    )
+    pure_tree = _sources_only(tmp_path)
     lines = _corpus_lines()
     rule_files = [str(RULE_FIXTURES / "hdfs.json"), str(RULE_FIXTURES / "linux.yaml")]
     pure = _run(
-        _APPLY_RULES.format(suffix=".py", clock=FIXED_CLOCK, rule_files=rule_files), lines, tmp_path, tmp_path
+        _APPLY_RULES.format(suffix=".py", clock=FIXED_CLOCK, rule_files=rule_files),
+        lines,
+        pure_tree,
+        pure_tree,
     )
     compiled = _run(
         _APPLY_RULES.format(suffix=EXT_SUFFIX, clock=FIXED_CLOCK, rule_files=rule_files), lines, REPO, REPO
@@ -207,3 +206,32 @@ def test_compiled_and_pure_python_rules_give_the_same_results(tmp_path: Path) ->
     assert len(pure) == 2 * len(lines) > 2000
     assert sum('"rule"' in line for line in compiled) > 100  # the rules did hit
     assert pure == compiled
+
+
+# The rule-engine properties that compare the engine with a patched one (the pre-filter, the
+# literal index, shared facts): compiled code ignores patches, so they run here over the sources.
+PATCHING_RULE_TESTS = ("test_rules_prefilter.py", "test_rules_properties.py")
+
+
+@pytest.mark.skipif(
+    not str(common.rules.engine.__file__).endswith(EXT_SUFFIX), reason="common/rules is not compiled"
+)
+def test_the_engine_properties_that_patch_it_hold_for_the_pure_python_sources(tmp_path: Path) -> None:
+    pure_tree = _sources_only(tmp_path)
+    tests = [str(REPO / "tests" / "unit" / "rules" / name) for name in PATCHING_RULE_TESTS]
+    check = (
+        "import sys, pytest, common.rules.engine as engine\n"
+        "assert engine.__file__.endswith('.py'), engine.__file__\n"
+        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '--rootdir', {str(REPO)!r}, *{tests!r}]))\n"
+    )
+    # Run from the copy: the script's own directory comes first on sys.path, ahead of the repo.
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=pure_tree,
+        env={**os.environ, "PYTHONPATH": str(pure_tree)},
+        capture_output=True,
+        text=True,
+    )
+    summary = result.stdout.strip().splitlines()[-1:] or [result.stderr[-2000:]]
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in summary[0] and "skipped" not in summary[0], summary

@@ -16,6 +16,7 @@ import pytest
 import re2
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from rules_helpers import activate, patches_the_engine
 
 from common.rules import RuleEngine, RuleResult, validate_ruleset
 from common.rules.compiled import Group, LiteralIndex, _keep
@@ -105,6 +106,7 @@ def outcome(results: list[RuleResult]) -> list[tuple[list[str], dict[str, Any]]]
     return [(r.hits, r.record) for r in results]
 
 
+@patches_the_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_set=rules, records=st.lists(record, min_size=1, max_size=12))
 def test_prefilter_never_changes_the_outcome(
@@ -113,7 +115,7 @@ def test_prefilter_never_changes_the_outcome(
     # Each rule tags: later rules may see earlier tags (stages), as in real rule sets.
     full = [{**r, "then": [{"action": "tag", "value": r["id"]}]} for r in rule_set]
     assume(not validate_ruleset(full))
-    engine.replace_all(full)
+    activate(engine, full)
     unfiltered_input = copy.deepcopy(records)
     filtered = outcome(engine.apply_batch(records))
     with (
@@ -128,6 +130,7 @@ def test_prefilter_never_changes_the_outcome(
     assert filtered == unfiltered
 
 
+@patches_the_engine
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_set=rules, records=st.lists(record, min_size=1, max_size=12))
 def test_the_literal_index_never_changes_the_outcome(
@@ -137,7 +140,7 @@ def test_the_literal_index_never_changes_the_outcome(
     assume(not validate_ruleset(full))
     unindexed_input = copy.deepcopy(records)
     with patch("common.rules.compiled.LITERAL_INDEX_MIN", 1):  # every group indexes its literals
-        engine.replace_all(full)
+        activate(engine, full)
         indexed = outcome(engine.apply_batch(records))
     with patch("common.rules.compiled.LITERAL_INDEX_MIN", 10**9):
         engine.replace_all(full)
@@ -185,7 +188,7 @@ def test_a_required_literal_is_in_every_match(pattern: str, subject: str) -> Non
 
 @settings(max_examples=300, deadline=None)
 @given(pattern=st.sampled_from(PATTERNS) | st.text("ab.()|*+?{}[]^$\\2,", max_size=8), subject=text)
-def test_matches_with_its_shortcuts_is_the_plain_search(pattern: str, subject: str) -> None:
+def test_matches_and_its_search_test_are_the_plain_search(pattern: str, subject: str) -> None:
     try:
         compiled = re2.compile(pattern)
     except re2.error:
@@ -194,22 +197,12 @@ def test_matches_with_its_shortcuts_is_the_plain_search(pattern: str, subject: s
     count = required_count(pattern)
     if count is not None and compiled.search(subject) is not None:
         assert subject.count(count[0]) >= count[1]
-    assert _Matches(pattern)(subject) == (compiled.search(subject) is not None)
-
-
-@settings(max_examples=300, deadline=None)
-@given(pattern=st.sampled_from(PATTERNS) | st.text("ab.()|*+?{}[]^$\\2,", max_size=8), subject=text)
-def test_a_search_test_answers_as_a_search_whether_its_set_works_or_fails(pattern: str, subject: str) -> None:
-    try:
-        compiled = re2.compile(pattern)
-    except re2.error:
-        assume(False)
-        return
     expected = compiled.search(subject) is not None
+    assert _Matches(pattern)(subject) == expected
+    # The search test under it, whether its RE2 set works, ran out of memory (it then answers
+    # nothing, not even its guard) or could not be built at all.
     assert search_test(pattern)(subject) == expected
-    # A set whose DFA ran out of memory answers nothing, not even its guard: search instead.
     assert search_test(pattern, set_search=lambda _: lambda _data: [])(subject) == expected
-    # No set at all (one that would not build): plain searches.
     assert search_test(pattern, set_search=lambda _: None)(subject) == expected
 
 
@@ -254,6 +247,7 @@ dedup_record = st.fixed_dictionaries(
 )
 
 
+@patches_the_engine
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_set=rules, records=st.lists(dedup_record, min_size=1, max_size=12))
 def test_posting_equal_facts_once_never_changes_the_outcome(
@@ -269,7 +263,7 @@ def test_posting_equal_facts_once_never_changes_the_outcome(
         ),
         patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
     ):
-        engine.replace_all(full)
+        activate(engine, full)
         shared = outcome(engine.apply_batch(records))
         with patch("common.rules.decide.fact_key", lambda fact: object()):  # each fact posted alone
             each = outcome(engine.apply_batch(each_input))

@@ -8,6 +8,7 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from rules_helpers import activate, patches_the_engine
 
 from common.rules import RuleEngine, validate_ruleset
 from common.rules.compiled import Group
@@ -118,13 +119,14 @@ record = st.fixed_dictionaries(
 )
 
 
+@patches_the_engine
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=st.lists(rule, min_size=1, max_size=4), records=st.lists(record, max_size=6))
 def test_valid_rule_sets_never_crash_evaluation(
     engine: RuleEngine, rules: list[dict[str, Any]], records: list[dict[str, Any]]
 ) -> None:
     assume(not validate_ruleset(rules))
-    engine.replace_all(rules)
+    activate(engine, rules)
     unscreened_input = copy.deepcopy(records)
     results = engine.apply_batch(records)
     assert len(results) == len(records)
