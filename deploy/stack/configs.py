@@ -17,8 +17,15 @@ LOOPBACK = "127.0.0.1"
 
 
 def new_kafka_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool makes)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool makes).
+
+    Never one that starts with "-", which Kafka's own ``Uuid.randomUuid`` also redraws: the tool's
+    argument parser reads ``-t -xyz...`` as an option and fails (1 format in 64).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def kafka_server_properties(ports: StackPorts, data_dir: Path) -> str:
