@@ -182,39 +182,31 @@ def search_test(pattern: str, set_search: SetSearch = _set_search) -> Callable[[
     ``set_search`` builds the set answering it (tests make one that fails).
     """
     compiled = compile_bytes_pattern(pattern)
-    match = getattr(getattr(compiled, "_regexp", None), "Match", None)
-    if match is None:
-        spans = _spans(compiled)
+    spans = _spans(compiled)
 
-        def public(text: str) -> bool:
-            return spans(utf8_bytes(text))[0] != _NO_SPAN
+    def searched(data: bytes) -> bool:
+        return spans(data)[0] != _NO_SPAN
 
-        return public
-    unanchored = re2._re2.RE2.Anchor.UNANCHORED
-    matched = set_search(pattern)
-    if matched is None:
+    # The set is google-re2's internal API, as the direct search in _spans is: with another
+    # layout both go through the public one.
+    direct = getattr(getattr(compiled, "_regexp", None), "Match", None) is not None
+    set_match = set_search(pattern) if direct else None
+    if set_match is None:
 
         def test(text: str) -> bool:
-            data = utf8_bytes(text)
-            found: bool = match(unanchored, data, 0, len(data))[0][0] != -1
-            return found
+            return searched(utf8_bytes(text))
 
         return test
-    set_match = matched
 
     # Called per record per predicate: whether the pattern occurs needs no match position, and an
     # RE2 set answers that with its DFA alone, in about half the time of a search for the span.
     def test_by_set(text: str) -> bool:
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
+        data = utf8_bytes(text)
         hits = len(set_match(data))
         if hits:
             return hits == 2
         # The guard did not match either: the set's DFA ran out of memory; search instead.
-        found: bool = match(unanchored, data, 0, len(data))[0][0] != -1
-        return found
+        return searched(data)
 
     return test_by_set
 

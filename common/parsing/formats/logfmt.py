@@ -140,24 +140,20 @@ def _split_escaped(text: str) -> list[tuple[str, str | None]] | None:
         if space < 0:
             space = end
         equals = text.find("=", pos, space)
-        if equals < 0:  # a bare key
-            key = text[pos:space]
-            if '"' in key:
+        if equals == pos:  # an empty key
+            return None
+        start = equals + 1
+        if equals < 0 or text[start : start + 1] != '"':
+            # A bare key or an unquoted value: the whole token, which may hold no quote.
+            token = text[pos:space]
+            if '"' in token:
                 return None
-            pairs.append((key, None))
+            pairs.append((token, None) if equals < 0 else (text[pos:equals], text[start:space]))
             pos = space
             continue
         key = text[pos:equals]
-        if not key or '"' in key:
+        if '"' in key:
             return None
-        start = equals + 1
-        if text[start : start + 1] != '"':
-            value = text[start:space]
-            if '"' in value:
-                return None
-            pairs.append((key, value))
-            pos = space
-            continue
         scan = start + 1
         while True:  # to the closing quote, stepping over each backslash and what it escapes
             quote = text.find('"', scan)
