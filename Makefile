@@ -29,4 +29,4 @@ status:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy common jobs rules_api deploy
+	.venv/bin/mypy common jobs rules_api deploy tests bench

@@ -6,6 +6,7 @@ Everything is named with one unique suffix, so a run never touches the stack's o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -133,7 +134,7 @@ class Pipeline:
     def _create_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
 
-        admin = AdminClient(KafkaSettings.from_env().client_config())
+        admin = AdminClient(dict(KafkaSettings.from_env().client_config()))
         futures = admin.create_topics(
             [
                 NewTopic(self.logs_topic, 2, 1),
@@ -203,7 +204,7 @@ class Pipeline:
             client.close()
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient(KafkaSettings.from_env().client_config())
+        admin = AdminClient(dict(KafkaSettings.from_env().client_config()))
         admin.delete_topics([self.logs_topic, self.rules_topic, self.alerts_topic, self.deadletter_topic])
 
     # ---- driving it ------------------------------------------------------------------------
@@ -249,7 +250,7 @@ class Pipeline:
             while True:
                 try:
                     producer.produce(
-                        self.logs_topic, value=value, on_delivery=lambda e, m, s=slot: delivered(e, m, s)
+                        self.logs_topic, value=value, on_delivery=functools.partial(delivered, slot=slot)
                     )
                     break
                 except BufferError:
@@ -305,26 +306,46 @@ class Pipeline:
         return Elasticsearch(**ElasticsearchSettings.from_env().client_kwargs(), request_timeout=60)
 
     def search(self, query: dict[str, Any], size: int = 10_000, dataset: str = "*") -> list[dict[str, Any]]:
-        es = self.es()
-        try:
-            es.options(ignore_status=404).indices.refresh(index=f"{self.index_prefix}-*")
-            result = es.options(ignore_status=404).search(
+        result = self._read_indices(
+            lambda es: es.options(ignore_status=404).search(
                 index=f"{self.index_prefix}-{dataset}", query=query, size=size, sort=["_doc"]
             )
-        finally:
-            es.close()
+        )
         return list(result.get("hits", {}).get("hits", []))
 
     def count(self, query: dict[str, Any] | None = None, dataset: str = "*") -> int:
-        es = self.es()
-        try:
-            es.options(ignore_status=404).indices.refresh(index=f"{self.index_prefix}-*")
-            result = es.options(ignore_status=404).count(
+        result = self._read_indices(
+            lambda es: es.options(ignore_status=404).count(
                 index=f"{self.index_prefix}-{dataset}", query=query or {"match_all": {}}
             )
+        )
+        return int(result.get("count", 0))
+
+    def _read_indices(self, read: Callable[[Any], Any], timeout_s: float = 60) -> Any:
+        """Refresh this run's indices and read them, waiting out primaries that are still starting.
+
+        The job's first bulk request to a dataset creates its index. Until that index's primary
+        shard is active, a search that reaches it fails on every shard with 503; that means
+        "not there yet", as a 404 does before the index exists, so wait for the shard and retry.
+        """
+        from elasticsearch import ApiError
+
+        pattern = f"{self.index_prefix}-*"
+        deadline = time.monotonic() + timeout_s
+        es = self.es()
+        try:
+            while True:
+                try:
+                    es.options(ignore_status=404).indices.refresh(index=pattern)
+                    return read(es)
+                except ApiError as error:
+                    if error.meta.status != 503 or time.monotonic() > deadline:
+                        raise
+                es.options(ignore_status=[404, 408]).cluster.health(
+                    index=pattern, wait_for_status="yellow", timeout="5s"
+                )
         finally:
             es.close()
-        return int(result.get("count", 0))
 
     def windows(self, since_epoch: int = 0) -> list[WindowStats]:
         client = connect(RedisSettings.from_env())
@@ -355,7 +376,9 @@ class Pipeline:
                 message = consumer.poll(0.5)
                 if message is None or message.error():
                     continue
-                messages.append(json.loads(message.value()))
+                value = message.value()
+                assert value is not None, f"a tombstone on {topic}"
+                messages.append(json.loads(value))
         finally:
             consumer.close()
         return messages

@@ -102,9 +102,11 @@ def test_late_is_decided_from_the_watermark_when_the_batch_is_read(engine: RuleE
     engine.replace_all([])
     window_end = TS - TS % 60000 + 60000
     out = process_batch([rec(SSHD, 1)], window_end - 1, context(engine))
-    assert out.writes[0][4][-1] is True
+    stat = out.writes[0][4]
+    assert stat is not None and stat[-1] is True
     out = process_batch([rec(SSHD, 1)], window_end - 2, context(engine))
-    assert out.writes[0][4][-1] is False
+    stat = out.writes[0][4]
+    assert stat is not None and stat[-1] is False
 
 
 class FailingEngine:

@@ -25,11 +25,11 @@ class ScriptedSender:
 
     def __call__(self, lines: list[str]) -> Any:
         self.calls.append(lines)
-        step = self.script.pop(0) if self.script else "ok"
+        step: Any = self.script.pop(0) if self.script else "ok"
         if isinstance(step, Exception):
             raise step
         docs = len(lines) // 2
-        statuses = [200] * docs if step == "ok" else step
+        statuses: list[int] = [200] * docs if step == "ok" else step
         items = []
         for status in statuses:
             result: dict[str, Any] = {"status": status}

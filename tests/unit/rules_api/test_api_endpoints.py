@@ -393,10 +393,10 @@ def test_kafka_down_answers_503_and_the_reconciler_publishes_later(harness: Harn
     ready = harness.client.get("/readyz", headers=vw(harness))
     assert ready.status_code == 503 and ready.json()["unpublished"] == 1
     harness.publisher.down = False
-    context = harness.client.app.state.context  # type: ignore[attr-defined]
-    assert harness.client.portal.call(context.broadcaster.reconcile) == 1  # type: ignore[union-attr]
+    context = harness.client.app.state.context
+    assert harness.client.portal.call(context.broadcaster.reconcile) == 1
     assert harness.publisher.last("r1")["version"] == 1
-    assert harness.client.portal.call(context.broadcaster.lagging) == []  # type: ignore[union-attr]
+    assert harness.client.portal.call(context.broadcaster.lagging) == []
 
 
 def test_store_down_is_503_with_a_reason(harness: Harness) -> None:
