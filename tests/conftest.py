@@ -16,9 +16,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -120,30 +118,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if stack_required():
         pytest.fail(f"{reason} (LOGFLOW_REQUIRE_STACK=1 makes this a failure)", pytrace=False)
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def kafka_settings() -> KafkaSettings:
-    return KafkaSettings.from_env()
-
-
-@pytest.fixture(scope="session")
-def es_client() -> Iterator[Any]:
-    from elasticsearch import Elasticsearch
-
-    client = Elasticsearch(**ElasticsearchSettings.from_env().client_kwargs(), request_timeout=30)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="session")
-def redis_client() -> Iterator[Any]:
-    import redis
-
-    settings = RedisSettings.from_env()
-    client = redis.Redis.from_url(settings.url, **settings.client_kwargs())
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")
