@@ -143,6 +143,8 @@ class _Builder:
     predicate_keys: dict[str, str] = field(default_factory=dict)
     # The per-field fact keys the definition refers to: only those are put into facts.
     used: set[str] = field(default_factory=set)
+    # False when only the definition's shape is wanted (durable_groups): no regex is compiled.
+    with_predicates: bool = True
 
     def field_index(self, path: str) -> int:
         if path not in self.fields:
@@ -157,15 +159,15 @@ class _Builder:
         signature = json.dumps([path, op, value])
         key = self.predicate_keys.get(signature)
         if key is None:
-            key = f"p{len(self.predicates)}"
+            key = f"p{len(self.predicate_keys)}"
             self.predicate_keys[signature] = key
             makers: dict[str, Callable[[Any], Predicate]] = {
                 "contains": _Contains,
                 "startswith": _Startswith,
                 "matches": _Matches,
             }
-            make = makers[op]
-            self.predicates.append((path, make(value)))
+            if self.with_predicates:
+                self.predicates.append((path, makers[op](value)))
         return key
 
     def leaf(self, cond: Mapping[str, Any], negate: bool) -> dict[str, Any]:
@@ -184,18 +186,30 @@ class _Builder:
             flipped = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}[op]
             return {"$or": [{"$nex": {key: 1}}, {f"${flipped}": {key: number}}]}
         if op == "in":
-            values = list(value)
-            parts = [self.leaf({"field": path, "op": "eq", "value": v}, negate) for v in values]
-            return _join("$and" if negate else "$or", parts)
+            if not negate:
+                return _join("$or", [{key: v} for key, v in (self.eq_key(k, v) for v in value)])
+            # "None of these": per typed key, the key is absent or differs from each value. This is
+            # the AND over values of (absent or differs), factored so that a long list costs two
+            # groups, not one per value (durable-rules bounds the groups of a condition).
+            differs: dict[str, list[dict[str, Any]]] = {}
+            for key, v in (self.eq_key(k, v) for v in value):
+                differs.setdefault(key, []).append({"$neq": {key: v}})
+            return _join(
+                "$and",
+                [_join("$or", [{"$nex": {key: 1}}, _join("$and", ne)]) for key, ne in differs.items()],
+            )
         if op == "ne":
             return self.leaf({"field": path, "op": "eq", "value": value}, not negate)
         # eq
-        key = self.use(f"f{k}_{_kind(value)}")
-        if key.endswith("_n"):
-            value = durable_number(value)
+        key, value = self.eq_key(k, value)
         if not negate:
             return {key: value}
         return {"$or": [{"$nex": {key: 1}}, {"$neq": {key: value}}]}
+
+    def eq_key(self, k: int, value: Any) -> tuple[str, Any]:
+        """The typed fact key field ``k`` is compared on for ``eq value``, and the value as posted."""
+        key = self.use(f"f{k}_{_kind(value)}")
+        return key, durable_number(value) if key.endswith("_n") else value
 
     def expr(self, cond: Mapping[str, Any], negate: bool = False) -> dict[str, Any]:
         if "not" in cond:
@@ -208,7 +222,45 @@ class _Builder:
 
 
 def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
-    return parts[0] if len(parts) == 1 else {op: parts}
+    """``{op: parts}``, with a part that is itself an ``op`` group merged into it.
+
+    Merging keeps the meaning and spends fewer groups, which durable-rules bounds (see
+    ``durable_groups``).
+    """
+    if len(parts) == 1:
+        return parts[0]
+    merged: list[dict[str, Any]] = []
+    for part in parts:
+        inner = part.get(op) if len(part) == 1 else None
+        if isinstance(inner, list):
+            merged.extend(inner)
+        else:
+            merged.append(part)
+    return {op: merged}
+
+
+def _groups(expression: Mapping[str, Any]) -> int:
+    """The ``$and``/``$or`` groups in a durable-rules expression, nested ones included."""
+    total = 0
+    for op, operand in expression.items():
+        if op in ("$and", "$or"):
+            total += 1 + sum(_groups(part) for part in operand)
+    return total
+
+
+def _definition_expression(builder: _Builder, when: Mapping[str, Any]) -> dict[str, Any]:
+    # The marker keeps a purely negative pattern ($nex) from matching durable-rules' own state object.
+    return _join("$and", [{"_lf": 1}, builder.expr(when)])
+
+
+def durable_groups(when: Mapping[str, Any]) -> int:
+    """How many and/or groups durable-rules builds for this (valid) condition.
+
+    durable-rules keeps a pattern's groups in a sequence with room for 31 entries, two per group
+    (an opening and an end), and refuses the ruleset beyond that ("error code: 113"); validation
+    uses this count so that the API never accepts a rule the job cannot load (docs/rules.md).
+    """
+    return _groups(_definition_expression(_Builder(with_predicates=False), when))
 
 
 def _conjuncts(cond: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -432,8 +484,7 @@ def _by_type(allowed: frozenset[tuple[str, Any]]) -> dict[type, frozenset[Any]]:
 
 def compile_condition(when: Mapping[str, Any]) -> CompiledCondition:
     builder = _Builder()
-    # The marker keeps a purely negative pattern ($nex) from matching durable-rules' own state object.
-    expression = _join("$and", [{"_lf": 1}, builder.expr(when)])
+    expression = _definition_expression(builder, when)
     # "cap": durable-rules hands over up to this many matched events in one action, so the host
     # drains a batch's matches in one call instead of one call (and one JSON parse) per match.
     definition = {"r": {"all": [{"m": expression}], "cap": MATCHES_PER_ACTION}}

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from common.rules.conditions import durable_groups
 from common.rules.regex import RegexError, compile_pattern, expand_grok, group_names
 from common.schema.rule import (
     ACTIONS,
@@ -20,6 +21,7 @@ from common.schema.rule import (
     FIELD_PATH_PATTERN,
     MAX_ACTIONS_PER_RULE,
     MAX_CONDITION_DEPTH,
+    MAX_CONDITION_GROUPS,
     MAX_CONDITIONS_PER_RULE,
     MAX_DESCRIPTION_LENGTH,
     MAX_FIELD_PATH_LENGTH,
@@ -204,6 +206,17 @@ class _Checker:
                 self.condition(child, f"{child_path}[{i}]", depth + 1)
             return
         self.field_condition(cond, path)
+
+    def condition_groups(self, when: Mapping[str, Any], path: str) -> None:
+        """A limit of durable-rules that the structure alone does not show (``durable_groups``)."""
+        groups = durable_groups(when)
+        if groups > MAX_CONDITION_GROUPS:
+            self.error(
+                path,
+                f"needs {groups} and/or groups in durable-rules, which allows {MAX_CONDITION_GROUPS} "
+                "per rule: count one for the rule itself and one for each all/any of several "
+                "conditions, negated comparison, in-list and not-in list (two); split the rule",
+            )
 
     def field_condition(self, cond: Mapping[str, Any], path: str) -> None:
         self.conditions += 1
@@ -440,7 +453,10 @@ class _Checker:
             elif not MIN_PRIORITY <= priority <= MAX_PRIORITY:
                 self.error(f"{path}.priority", f"must be between {MIN_PRIORITY} and {MAX_PRIORITY}")
         if "when" in obj:
+            errors_before = len(self.errors)
             self.condition(obj["when"], f"{path}.when", 1)
+            if len(self.errors) == errors_before:
+                self.condition_groups(obj["when"], f"{path}.when")
         if "then" in obj:
             then = obj["then"]
             if not isinstance(then, list):

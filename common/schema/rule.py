@@ -16,6 +16,9 @@ MAX_RULES = 1000
 MAX_CONDITIONS_PER_RULE = 32
 MAX_ACTIONS_PER_RULE = 32
 MAX_CONDITION_DEPTH = 8
+# durable-rules holds a condition's and/or groups in a 32-slot sequence, two slots per group, and
+# refuses a ruleset that fills it (error 113); common.rules.conditions.durable_groups counts them.
+MAX_CONDITION_GROUPS = 15
 MAX_PATTERN_LENGTH = 1024
 MAX_STRING_VALUE_LENGTH = 4096
 MAX_IN_VALUES = 256

@@ -16,7 +16,7 @@ import pytest
 import re2
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rules_helpers import activate, patches_the_engine
+from rules_helpers import patches_the_engine
 
 from common.rules import RuleEngine, RuleResult, validate_ruleset
 from common.rules.compiled import Group, LiteralIndex, _keep
@@ -115,7 +115,7 @@ def test_prefilter_never_changes_the_outcome(
     # Each rule tags: later rules may see earlier tags (stages), as in real rule sets.
     full = [{**r, "then": [{"action": "tag", "value": r["id"]}]} for r in rule_set]
     assume(not validate_ruleset(full))
-    activate(engine, full)
+    engine.replace_all(full)
     unfiltered_input = copy.deepcopy(records)
     filtered = outcome(engine.apply_batch(records))
     with (
@@ -140,7 +140,7 @@ def test_the_literal_index_never_changes_the_outcome(
     assume(not validate_ruleset(full))
     unindexed_input = copy.deepcopy(records)
     with patch("common.rules.compiled.LITERAL_INDEX_MIN", 1):  # every group indexes its literals
-        activate(engine, full)
+        engine.replace_all(full)
         indexed = outcome(engine.apply_batch(records))
     with patch("common.rules.compiled.LITERAL_INDEX_MIN", 10**9):
         engine.replace_all(full)
@@ -263,7 +263,7 @@ def test_posting_equal_facts_once_never_changes_the_outcome(
         ),
         patch.object(CompiledCondition, "fact", CompiledCondition.full_fact),
     ):
-        activate(engine, full)
+        engine.replace_all(full)
         shared = outcome(engine.apply_batch(records))
         with patch("common.rules.decide.fact_key", lambda fact: object()):  # each fact posted alone
             each = outcome(engine.apply_batch(each_input))

@@ -8,7 +8,7 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rules_helpers import activate, patches_the_engine
+from rules_helpers import patches_the_engine
 
 from common.rules import RuleEngine, validate_ruleset
 from common.rules.compiled import Group
@@ -126,7 +126,7 @@ def test_valid_rule_sets_never_crash_evaluation(
     engine: RuleEngine, rules: list[dict[str, Any]], records: list[dict[str, Any]]
 ) -> None:
     assume(not validate_ruleset(rules))
-    activate(engine, rules)
+    engine.replace_all(rules)
     unscreened_input = copy.deepcopy(records)
     results = engine.apply_batch(records)
     assert len(results) == len(records)

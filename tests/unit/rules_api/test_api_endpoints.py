@@ -227,6 +227,27 @@ def test_invalid_rules_get_422_naming_the_path(harness: Harness) -> None:
     assert harness.publisher.records == []
 
 
+def test_a_condition_durable_rules_cannot_load_is_refused_before_it_is_stored(harness: Harness) -> None:
+    # 16 and/or groups: the job's engine would refuse the rule set, so the API must not accept it.
+    rule = make_rule("r1")
+    rule["when"] = {
+        "all": [
+            {
+                "any": [
+                    {"field": "labels.a", "op": "eq", "value": str(i)},
+                    {"field": "labels.b", "op": "exists"},
+                ]
+            }
+            for i in range(15)
+        ]
+    }
+    response = harness.client.post(f"{API}/rules", json=rule, headers=ed(harness))
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json()["errors"]] == ["$.when"]
+    assert harness.publisher.records == []
+    assert harness.client.get(f"{API}/rules/r1", headers=vw(harness)).status_code == 404
+
+
 def test_validate_endpoint_uses_the_core_and_stores_nothing(harness: Harness) -> None:
     good = harness.client.post(f"{API}/rules:validate", json=make_rule("r1"), headers=ed(harness))
     assert good.json() == {"valid": True, "errors": []}
