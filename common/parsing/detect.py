@@ -23,6 +23,7 @@ from common.parsing.formats import (
     log4j,
     logcat,
     logfmt,
+    nginx_error,
     python_logging,
     redis,
     syslog,
@@ -100,6 +101,10 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     elif (m := _SLASH_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
         ts = ctx.cached_stamp(_SLASH_SLOT, key, frac or "", _slash_fields)
+        if not start and text[m.end() : m.end() + 2] == " [":
+            rec = nginx_error.parse_tail(text[m.end() :], ts, ctx)
+            if rec is not None:
+                return rec
     elif (m := _COMPACT_PREFIX_RE.match(text, start)) is not None:
         ts = ctx.cached_stamp(_COMPACT_SLOT, m.group(1), "", _compact_fields)
     elif (m := _COMPACT_YEAR_PREFIX_RE.match(text, start)) is not None:
@@ -287,11 +292,16 @@ def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
             return rec
     if '] "' in message:
         return access.parse(message, ctx)
+    if message[4:5] == "/" and " [" in message[19:30]:  # nginx's error_log to syslog keeps its stamp
+        rec = _timestamped(message, ctx, iso=False)
+        if rec is not None and rec["event"]["dataset"] == "nginx.error":
+            return rec
     return None
 
 
 def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """A syslog/journald record whose message is JSON, logfmt, klog or an access log: parse that too."""
+    """A syslog/journald record whose message is JSON, logfmt, klog, an access or nginx error log line:
+    parse that too."""
     message = rec.get("message")
     if message:
         inner = _payload(message, ctx)

@@ -70,7 +70,9 @@ ECS_PROPERTIES: dict[str, Any] = {
             },
         }
     },
-    "url": {"properties": {"original": _KEYWORD_LONG, "path": _KEYWORD, "query": _KEYWORD}},
+    "url": {
+        "properties": {"original": _KEYWORD_LONG, "domain": _KEYWORD, "path": _KEYWORD, "query": _KEYWORD}
+    },
     "user_agent": {"properties": {"original": _TEXT_WITH_KEYWORD}},
     "user": {"properties": {"name": _KEYWORD}},
     "error": {

@@ -29,8 +29,8 @@ _ACCESS_RE: Final = re.compile(
     + r")?(.*)",
     re.DOTALL,
 )
-_REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
-_IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
+REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
+IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
 
 
 def _fields(key: str) -> StampFields | None:
@@ -67,10 +67,10 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "@timestamp": ts,
         "message": request,
         "event": {"dataset": "apache.access" if agent is None else "nginx.access"},
-        "source": {"ip": client} if _IP_RE.match(client) else {"domain": client},
+        "source": {"ip": client} if IP_RE.match(client) else {"domain": client},
     }
     http: dict[str, Any] = {}
-    req = _REQUEST_RE.match(request)
+    req = REQUEST_RE.match(request)
     if req is not None:
         method, url, version = req.groups()
         http["request"] = {"method": method}
