@@ -310,8 +310,30 @@ def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return rec
 
 
+# A log file's name: "nova-api.log", "app.log.1", "nova-api.log.1.2017-05-16_13:53:08", "/var/log/x.log".
+_FILE_NAME_RE: Final = re.compile(r"[\w./\-]*\.log(?:[.\-_][\w.:\-]*)?")
+
+
+def _file_prefixed(text: str, ctx: Context) -> dict[str, Any] | None:
+    """A known line behind the name of the file it came from (how merged or collected logs often
+    look, e.g. ``tail -f`` of several files or loghub's OpenStack set); the name is ``log.file.path``."""
+    space = text.find(" ", 4)
+    if space < 0 or ".log" not in text[:space] or _FILE_NAME_RE.fullmatch(text, 0, space) is None:
+        return None
+    rest = text[space + 1 :]
+    if not rest:
+        return None
+    rec = DISPATCH.get(rest[0], other)(rest, ctx)
+    if rec is not None:
+        log = rec.get("log")
+        if not isinstance(log, dict):
+            log = rec["log"] = {}
+        log["file"] = {"path": text[:space]}
+    return rec
+
+
 def parse_known(text: str, ctx: Context) -> dict[str, Any] | None:
     """A partial record for ``text`` in a recognised format, or None."""
     if not text:
         return None
-    return DISPATCH.get(text[0], other)(text, ctx)
+    return DISPATCH.get(text[0], other)(text, ctx) or _file_prefixed(text, ctx)

@@ -25,9 +25,11 @@ _RFC3164_STAMP_RE: Final = re.compile(
     r"(\w{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)(?: (\d{4}))?(?: (\S+))?"
 )
 # host tag[pid]: msg  |  tag[pid]: msg  |  host msg
-# The tag may carry a version, as old sysklogd writes it: "syslogd 1.4.1: restart."
+# The tag may carry a version, as old sysklogd writes it: "syslogd 1.4.1: restart."; macOS's syslog
+# adds the launchd job or subsystem after the pid: "com.apple.xpc.launchd[1] (com.apple.foo.123): msg".
 _TAIL_RE: Final = re.compile(
-    r"(?:([^\s\[\]:]+) )?([^\s\[:]+(?: \d+(?:\.\d+)+)?)(?:\[([^\]\s]*)\])?: *(.*)", re.DOTALL
+    r"(?:([^\s\[\]:]+) )?([^\s\[:]+(?: \d+(?:\.\d+)+)?)(?:\[([^\]\s]*)\])?(?: \(([^\s()]+)\))?: *(.*)",
+    re.DOTALL,
 )
 _HOST_MSG_RE: Final = re.compile(r"(\S+) *(.*)", re.DOTALL)
 
@@ -62,7 +64,7 @@ def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
     """Fill host/process/message from ``host tag[pid]: msg`` into ``rec``."""
     m = _TAIL_RE.match(rest)
     if m is not None and (with_host or m.group(1) is None):
-        host, tag, pid, msg = m.groups()
+        host, tag, pid, detail, msg = m.groups()
         if host is not None:
             rec["host"] = {"name": host}
         process: dict[str, Any] = {"name": tag}
@@ -71,6 +73,8 @@ def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
                 process["pid"] = int(pid)
             else:
                 rec.setdefault("labels", {})["syslog_procid"] = pid
+        if detail is not None:
+            rec.setdefault("labels", {})["process_detail"] = detail
         rec["process"] = process
         rec["message"] = msg
         return
