@@ -19,6 +19,7 @@ from common.parsing.formats import (
     generic,
     journald,
     json_lines,
+    jvm_unified,
     klog,
     log4j,
     logcat,
@@ -123,6 +124,10 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     if first == ",":
         return windows_cbs.parse_tail(rest, ts, ctx) or generic.parse_tail(rest, ts, ctx)
     if first != " ":
+        if first == "[" and start:
+            rec = jvm_unified.parse_tail(rest, ts, ctx)
+            if rec is not None:
+                return rec
         return generic.parse_tail(rest, ts, ctx)
     rec = log4j.parse_tail(rest, ts, ctx)
     if rec is None:
@@ -229,7 +234,8 @@ def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
 
 def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
     if text[1:2].isdecimal():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
-        return _timestamped(text, ctx, start=1)
+        # JVM unified logging without a time decoration starts with the uptime: "[0.012s][info][gc]".
+        return _timestamped(text, ctx, start=1) or jvm_unified.parse_untimed(text, ctx)
     return apache_error.parse(text, ctx)
 
 

@@ -60,6 +60,11 @@ for _role, _keys in (
 ):  # fmt: skip
     for _key in _keys:
         _ROLES.setdefault(_key, _role)
+# MongoDB (4.4+) writes {"t":{"$date":...},"s":"I","c":"NETWORK","id":..,"ctx":"conn1","msg":..,"attr":{..}}:
+# one-letter keys that mean this only when "t" is such a date.
+_MONGO_ROLES: Final = {**_ROLES, "s": "level", "c": "logger", "ctx": "thread"}
+# Its debug levels are D1 (least) to D5 (most verbose).
+_MONGO_DEBUG: Final = frozenset(("D1", "D2", "D3", "D4", "D5"))
 
 
 # key -> label key; JSON keys repeat from line to line.
@@ -128,6 +133,12 @@ def _stamp(value: Any, ctx: Context) -> str | None:
         return stamp
     if isinstance(value, int | float) and not isinstance(value, bool):
         return from_epoch(value)
+    if type(value) is dict and len(value) == 1:  # MongoDB Extended JSON: {"$date": ISO text or epoch ms}
+        date = value.get("$date")
+        if type(date) is dict and len(date) == 1:
+            date = date.get("$numberLong")
+        if date is not None and type(date) is not dict:
+            return _stamp(date, ctx)
     return None
 
 
@@ -249,8 +260,10 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
     extra = _Labels(ctx, tags)
     labels = extra.labels
     max_labels = ctx.max_labels
+    t = obj.get("t")
+    roles = _MONGO_ROLES if type(t) is dict and "$date" in t else _ROLES
     for key, value in obj.items():
-        role = _ROLES.get(key)
+        role = roles.get(key)
         if role is None:
             pass
         elif role == "time":
@@ -261,7 +274,7 @@ def _parse_plain(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
                     continue
         elif role == "level":
             if "level" not in log:
-                level = normalize_level(value)
+                level = "debug" if roles is _MONGO_ROLES and value in _MONGO_DEBUG else normalize_level(value)
                 if level is not None:
                     log["level"] = level
                     continue
