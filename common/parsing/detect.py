@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from common.parsing.context import Context, StampFields, stamp_cache_slot
+from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.formats import (
     access,
     apache_error,
@@ -30,7 +30,7 @@ from common.parsing.formats import (
     syslog,
     windows_cbs,
 )
-from common.parsing.timestamps import parse_offset
+from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
 Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
@@ -41,6 +41,10 @@ _ISO_PREFIX_RE: Final = re.compile(
 _SLASH_PREFIX_RE: Final = re.compile(r"((?:\d{4}|\d\d)/\d\d/\d\d[ T-]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?")
 _COMPACT_PREFIX_RE: Final = re.compile(r"(\d{6} \d{6})(?= )")
 _COMPACT_YEAR_PREFIX_RE: Final = re.compile(r"(\d{8}[-T ]\d\d:?\d\d:?\d\d)(?:[.,:](\d{1,9}))?")
+# log4j's %d{DATE} ("14 Mar 2024 10:21:33,123") and PHP's "14-Mar-2024 10:21:33".
+_DAY_MONTH_PREFIX_RE: Final = re.compile(
+    r"(\d{1,2}([ -])[A-Z][a-z]{2}\2\d{4} \d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?"
+)
 _SLASH_FIELDS_RE: Final = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d\d):(\d\d)")
 _COMPACT_YEAR_FIELDS_RE: Final = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)")
 
@@ -79,10 +83,19 @@ def _compact_year_fields(key: str) -> StampFields:
     return y, mo, d, h, mi, s, None
 
 
+def _day_month_fields(key: str) -> StampFields | None:
+    day, month_name, year, clock = key.replace("-", " ").split(" ")
+    month = MONTH_DIGITS.get(month_name)
+    if month is None:
+        return None
+    return year, month, day if len(day) == 2 else "0" + day, clock[0:2], clock[3:5], clock[6:8], None
+
+
 _ISO_SLOT: Final = stamp_cache_slot()
 _SLASH_SLOT: Final = stamp_cache_slot()
 _COMPACT_SLOT: Final = stamp_cache_slot()
 _COMPACT_YEAR_SLOT: Final = stamp_cache_slot()
+_DAY_MONTH_SLOT: Final = stamp_cache_slot()
 
 
 def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> dict[str, Any] | None:
@@ -111,6 +124,11 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     elif (m := _COMPACT_YEAR_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
         ts = ctx.cached_stamp(_COMPACT_YEAR_SLOT, key, frac or "", _compact_year_fields)
+    elif (m := _DAY_MONTH_PREFIX_RE.match(text, start)) is not None:
+        key, _, frac = m.groups()
+        ts = ctx.cached_stamp(_DAY_MONTH_SLOT, key, frac or "", _day_month_fields)
+        if ts == REJECT:  # not a month name
+            return None
     else:
         return None
     rest = text[m.end() :]
@@ -169,7 +187,13 @@ def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
         rec = access.parse(text, ctx)
         if rec is not None:
             return rec
-    if c4 != "-" and (c2 == "/" or c4 == "/" or text[6:7] == " " or text[8:9] in _COMPACT_YEAR_SEPARATORS):
+    if c4 != "-" and (
+        c2 == "/"
+        or c4 == "/"
+        or text[6:7] == " "
+        or text[8:9] in _COMPACT_YEAR_SEPARATORS
+        or text[1:2] == " "
+    ):
         rec = _timestamped(text, ctx, iso=False)
         if rec is not None:
             return rec
