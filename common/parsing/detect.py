@@ -29,6 +29,7 @@ from common.parsing.formats import (
     redis,
     syslog,
     windows_cbs,
+    zap_console,
 )
 from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
@@ -142,6 +143,10 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     if first == ",":
         return windows_cbs.parse_tail(rest, ts, ctx) or generic.parse_tail(rest, ts, ctx)
     if first != " ":
+        if first == "\t":
+            rec = zap_console.parse_tail(rest, ts, ctx)
+            if rec is not None:
+                return rec
         if first == "[" and start:
             rec = jvm_unified.parse_tail(rest, ts, ctx)
             if rec is not None:

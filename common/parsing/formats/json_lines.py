@@ -111,6 +111,15 @@ class _Labels:
         self.labels[key] = text
 
 
+def flat_labels(obj: dict[str, Any], ctx: Context, tags: list[str]) -> dict[str, str]:
+    """An object's keys as string labels, flattened within the depth and count limits (``tags``
+    gets the tag that says so when a limit cut something)."""
+    extra = _Labels(ctx, tags)
+    for key, value in obj.items():
+        extra.add(label_key(str(key)), value)
+    return extra.labels
+
+
 def _to_text(value: Any) -> str:
     if isinstance(value, str):
         return value
