@@ -114,8 +114,9 @@ def utf8_bytes(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        # Lone surrogates (JSON input may carry "\ud800" escapes) have no UTF-8 form; RE2 reads
-        # their surrogatepass bytes as invalid UTF-8, which no literal or class can match.
+        # Lone surrogates (JSON input may carry "\ud800" escapes) have no UTF-8 form. RE2 reads each
+        # one's three surrogatepass bytes as one character, as Python does the surrogate: "." and
+        # negated classes match it, and so does "\x{d800}" (checked in test_rules_surrogates.py).
         return text.encode("utf-8", "surrogatepass")
 
 

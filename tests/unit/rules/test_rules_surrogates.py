@@ -34,3 +34,23 @@ def test_matches_extract_and_mask_take_lone_surrogates() -> None:
     assert hit.record["user"] == {"name": "bob"}
     assert hit.record["message"] == "error \ufffd user=bob ***"
     assert miss.hits == [] and miss.record["message"] == "fine \udfff"
+
+
+def test_a_lone_surrogate_is_one_character_to_matches() -> None:
+    # As in Python's own str: "." and a negated class take the surrogate as one character.
+    patterns = ["^a.b$", "^a..b$", "^a[^x]b$", "^a[^x]{3}b$"]
+    matched = []
+    with RuleEngine() as engine:
+        for pattern in patterns:
+            engine.replace_all(
+                [
+                    {
+                        "id": "r",
+                        "when": {"field": "message", "op": "matches", "value": pattern},
+                        "then": [{"action": "tag", "value": "x"}],
+                    }
+                ]
+            )
+            [result] = engine.apply_batch([{"message": "a\ud800b", "event": {"dataset": "json"}}])
+            matched.append(result.hits == ["r"])
+    assert matched == [True, False, True, False]
