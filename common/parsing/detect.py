@@ -152,6 +152,8 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
             if rec is not None:
                 return rec
         return generic.parse_tail(rest, ts, ctx)
+    if separator == "T" and rest[1:7] in _CRI_STREAMS and rest[8:10] in _CRI_TAGS:
+        return _cri(rest, ts, ctx)
     rec = log4j.parse_tail(rest, ts, ctx)
     if rec is None:
         rec = python_logging.parse_tail(rest, ts, ctx)
@@ -167,6 +169,28 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
 
 
 _SPACE_OR_DIGIT: Final = frozenset(" 0123456789")
+_CRI_STREAMS: Final = frozenset(("stdout", "stderr"))
+_CRI_TAGS: Final = frozenset(("F ", "P "))
+
+
+def _cri(rest: str, ts: str | None, ctx: Context) -> dict[str, Any]:
+    """The CRI log format (containerd, CRI-O: Kubernetes' /var/log/containers/*.log):
+    ``<RFC 3339 time> <stdout|stderr> <F|P> <line>``. The line is parsed as a line of any format and
+    its fields win, as for Docker's json-file; ``P`` marks a long line the runtime split."""
+    payload = rest[10:]
+    rec = parse_known(payload, ctx) if payload else None
+    if rec is None:
+        rec = {"message": payload, "event": {"dataset": "cri"}}
+    if rec.get("@timestamp") is None:
+        rec["@timestamp"] = ts
+    labels = rec.get("labels")
+    if not isinstance(labels, dict):
+        labels = rec["labels"] = {}
+    labels["envelope"] = "cri"
+    labels["stream"] = rest[1:7]
+    if rest[8] == "P":
+        labels["partial"] = "true"
+    return rec
 
 
 # Each parser below is tried only when the line has the characters its pattern requires at fixed
