@@ -17,6 +17,7 @@ from common.parsing.formats import (
     access,
     apache_error,
     generic,
+    haproxy,
     journald,
     json_lines,
     jvm_unified,
@@ -213,7 +214,7 @@ def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
         if rec is not None:
             return rec
     if " [" in text:
-        rec = access.parse(text, ctx)
+        rec = access.parse(text, ctx) or haproxy.parse(text, ctx)
         if rec is not None:
             return rec
     if c4 != "-" and (
@@ -349,8 +350,10 @@ def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
         rec = logfmt.parse(message, ctx)
         if rec is not None:
             return rec
-    if '] "' in message:
-        return access.parse(message, ctx)
+    if '] "' in message and (rec := access.parse(message, ctx)) is not None:
+        return rec
+    if c.isdecimal() and " [" in message[:48] and (rec := haproxy.parse(message, ctx)) is not None:
+        return rec
     if message[4:5] == "/" and " [" in message[19:30]:  # nginx's error_log to syslog keeps its stamp
         rec = _timestamped(message, ctx, iso=False)
         if rec is not None and rec["event"]["dataset"] == "nginx.error":
@@ -359,8 +362,8 @@ def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """A syslog/journald record whose message is JSON, logfmt, klog, an access or nginx error log line:
-    parse that too."""
+    """A syslog/journald record whose message is JSON, logfmt, klog, an access, HAProxy or nginx error
+    log line: parse that too."""
     message = rec.get("message")
     if message:
         inner = _payload(message, ctx)

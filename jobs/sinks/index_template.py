@@ -34,6 +34,7 @@ ECS_PROPERTIES: dict[str, Any] = {
             "id": _KEYWORD,
             "kind": _KEYWORD,
             "severity": {"type": "long"},
+            "duration": {"type": "long"},
         }
     },
     "log": {

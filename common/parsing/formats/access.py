@@ -29,8 +29,19 @@ _ACCESS_RE: Final = re.compile(
     + r")?(.*)",
     re.DOTALL,
 )
-REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
+_REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
 IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
+
+
+def add_request_line(request: str, rec: dict[str, Any], http: dict[str, Any]) -> None:
+    """``GET /x HTTP/1.1`` into ``http`` (method, version) and ``rec["url"]``; other text is left out."""
+    req = _REQUEST_RE.match(request)
+    if req is not None:
+        method, url, version = req.groups()
+        http["request"] = {"method": method}
+        rec["url"] = {"original": url}
+        if version:
+            http["version"] = version
 
 
 def _fields(key: str) -> StampFields | None:
@@ -70,13 +81,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "source": {"ip": client} if IP_RE.match(client) else {"domain": client},
     }
     http: dict[str, Any] = {}
-    req = REQUEST_RE.match(request)
-    if req is not None:
-        method, url, version = req.groups()
-        http["request"] = {"method": method}
-        rec["url"] = {"original": url}
-        if version:
-            http["version"] = version
+    add_request_line(request, rec, http)
     if status != "-":
         if size != "-":
             http["response"] = {

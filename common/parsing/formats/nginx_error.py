@@ -12,7 +12,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.formats.access import IP_RE, REQUEST_RE
+from common.parsing.formats.access import IP_RE, add_request_line
 from common.parsing.levels import normalize_level
 
 _HEADER_RE: Final = re.compile(r" \[([a-z]+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)", re.DOTALL)
@@ -65,14 +65,10 @@ def _add_context(rec: dict[str, Any], labels: dict[str, Any], context: str) -> N
         rec["source"] = {"ip": client} if IP_RE.match(client) else {"domain": client}
     request = pairs.get("request")
     if request:
-        req = REQUEST_RE.match(request)
-        if req is not None:
-            method, url, version = req.groups()
-            http: dict[str, Any] = {"request": {"method": method}}
-            if version:
-                http["version"] = version
+        http: dict[str, Any] = {}
+        add_request_line(request, rec, http)
+        if http:
             rec["http"] = http
-            rec["url"] = {"original": url}
     host = pairs.get("host")
     if host:
         rec.setdefault("url", {})["domain"] = host

@@ -23,7 +23,8 @@ FRAGMENTS = [
     "\x1b[31m", "\x00", "\r", "=", ":", "-", " - ", "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] ",
     '"GET / HTTP/1.1" 200 5 ', "[Sun Dec 04 04:47:44 2005] [error] ", ", Info   CBS   ", "\ufeff", "é", "💥",
     "2024/03/14 10:21:33 [error] 12#0: ", "*5 ", ", client: ", "10.0.0.5", ", request: ", ", host: ",
-    "[2024-03-14T10:21:33.123+0000]", "[0.5s]", "[info]", "[gc,heap ]", '{"t":{"$date":', '"s":"D2",', "nova.log ", "\tINFO\t", "\tmain.go:42\t", "2023-11-14T10:21:33.1Z stdout F ", " stderr P ",
+    "[2024-03-14T10:21:33.123+0000]", "[0.5s]", "[info]", "[gc,heap ]", '{"t":{"$date":', '"s":"D2",', "nova.log ", "\tINFO\t", "\tmain.go:42\t", "2023-11-14T10:21:33.1Z stdout F ", " stderr P ", "10.0.0.1:5555 [14/Nov/2023:10:21:33.123] fe be/s ",
+    "0/0/1/2/3 200 612 - - ---- 1/1/0/0/0 0/0 ",
 ]  # fmt: skip
 structured_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=14).map(
     "".join

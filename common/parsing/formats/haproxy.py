@@ -1,0 +1,77 @@
+"""HAProxy's HTTP and TCP logs (``option httplog`` / ``option tcplog``), usually inside syslog.
+
+``1.2.3.4:5 [14/Mar/2024:10:21:33.123] fe be/srv1 0/0/1/2/3 200 612 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"``
+(HTTP) and ``... tcp-in tcp-be/db1 0/0/5007 212 -- 1/1/1/1/0 0/0`` (TCP).
+
+The accept date carries no zone (HAProxy writes local time): it is read like any zone-less stamp.
+The last timer is the total time in milliseconds (``event.duration``, in nanoseconds as ECS wants);
+``-1`` timers mean "did not happen" and are left out. Names and the termination state go to labels.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.formats.access import IP_RE, add_request_line
+from common.parsing.timestamps import MONTH_DIGITS
+
+_HAPROXY_RE: Final = re.compile(
+    r"(\S+):(\d{1,5}) \[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\] "
+    r"(\S+) ([^/\s]+)/(\S+) "
+    r"(-?\d+(?:/-?\d+){2,4}) (?:(\d{3}|-1) )?\+?(\d+) "
+    r"(?:(\S+) (\S+) )?(\S{2,4}) (\d+/\d+/\d+/\d+/\+?\d+) (\d+/\d+)"
+    r'(?: (?:\{[^}]*\} )*"((?:[^"\\]|\\.)*)")?$',
+    re.DOTALL,
+)
+
+
+def _fields(key: str) -> StampFields | None:
+    # "14/Mar/2024:10:21:33"
+    month = MONTH_DIGITS.get(key[3:6])
+    if month is None:
+        return None
+    return key[7:11], month, key[0:2], key[12:14], key[15:17], key[18:20], None
+
+
+_SLOT: Final = stamp_cache_slot()
+
+
+def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+    m = _HAPROXY_RE.match(text)
+    if m is None:
+        return None
+    (client, port, stamp, frac, frontend, backend, server, timers, status, size, _req_cookie,
+     _res_cookie, termination, _conns, _queues, request) = m.groups()  # fmt: skip
+    ts = ctx.cached_stamp(_SLOT, stamp, frac or "", _fields)
+    if ts == REJECT:  # not a month name
+        return None
+    source: dict[str, Any] = {"ip": client} if IP_RE.match(client) else {"domain": client}
+    source["port"] = int(port)
+    labels = {
+        "haproxy_frontend": frontend,
+        "haproxy_backend": backend,
+        "haproxy_server": server,
+        "haproxy_termination_state": termination,
+    }
+    rec: dict[str, Any] = {
+        "@timestamp": ts,
+        "message": request if request is not None else text,
+        "source": source,
+        "labels": labels,
+        "event": {"dataset": "haproxy"},
+    }
+    total = int(timers.rsplit("/", 1)[1])
+    if total >= 0:
+        rec["event"]["duration"] = total * 1_000_000
+    http: dict[str, Any] = {}
+    if status is not None and status != "-1":
+        http["response"] = {"status_code": int(status), "body": {"bytes": int(size)}}
+    if request is not None:
+        add_request_line(request, rec, http)
+    if http:
+        rec["http"] = http
+    elif status is None:  # a TCP log: the bytes the server sent to the client
+        rec["destination"] = {"bytes": int(size)}
+    return rec
