@@ -31,6 +31,11 @@ _TAIL_RE: Final = re.compile(
     r"(?:([^\s\[\]:]+) )?([^\s\[:]+(?: \d+(?:\.\d+)+)?)(?:\[([^\]\s]*)\])?(?: \(([^\s()]+)\))?: *(.*)",
     re.DOTALL,
 )
+# Tried when _TAIL_RE fails: a tag with blanks, which macOS writes for applications
+# ("Google Chrome Helper[22364]: msg"); the pid in brackets is what marks where the tag ends.
+_SPACED_TAG_RE: Final = re.compile(
+    r"(\S+) ([^\s\[\]:](?:[^\[\]:]*[^\s\[\]:])?)\[(\d+)\](?: \(([^\s()]+)\))?: *(.*)", re.DOTALL
+)
 _HOST_MSG_RE: Final = re.compile(r"(\S+) *(.*)", re.DOTALL)
 
 # The structured-data grammar is deterministic (a quote or a backslash always starts the same token),
@@ -63,6 +68,8 @@ def _apply_priority(rec: dict[str, Any], pri: str | None) -> None:
 def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
     """Fill host/process/message from ``host tag[pid]: msg`` into ``rec``."""
     m = _TAIL_RE.match(rest)
+    if m is None and with_host:
+        m = _SPACED_TAG_RE.match(rest)
     if m is not None and (with_host or m.group(1) is None):
         host, tag, pid, detail, msg = m.groups()
         if host is not None:
