@@ -267,7 +267,12 @@ def _stats(args: argparse.Namespace) -> int:
         print(json.dumps({"windows": [w.to_json() for w in windows]}, indent=2))
         return 0
     if not windows:
-        print("no windows in that range")
+        # The usual surprise right after `make demo`: a window is written only once it has closed.
+        close_s = config.window_seconds + config.out_of_orderness_seconds + config.idle_close_seconds
+        print(
+            "no windows in that range; a window is written once it closes, "
+            f"up to {close_s} s after its start when the stream goes quiet"
+        )
         return 0
     header = ("window start (UTC)", "total", "indexed", "dropped", "dlq", "late")
     print("{:<22}{:>8}{:>9}{:>9}{:>6}{:>6}  top datasets".format(*header))
