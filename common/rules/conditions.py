@@ -136,6 +136,13 @@ def as_number(value: Any) -> float | int | None:
     return None
 
 
+_PREDICATE_MAKERS: Final[dict[str, Callable[[Any], Predicate]]] = {
+    "contains": _Contains,
+    "startswith": _Startswith,
+    "matches": _Matches,
+}
+
+
 @dataclass
 class _Builder:
     fields: list[str] = field(default_factory=list)
@@ -161,13 +168,8 @@ class _Builder:
         if key is None:
             key = f"p{len(self.predicate_keys)}"
             self.predicate_keys[signature] = key
-            makers: dict[str, Callable[[Any], Predicate]] = {
-                "contains": _Contains,
-                "startswith": _Startswith,
-                "matches": _Matches,
-            }
             if self.with_predicates:
-                self.predicates.append((path, makers[op](value)))
+                self.predicates.append((path, _PREDICATE_MAKERS[op](value)))
         return key
 
     def leaf(self, cond: Mapping[str, Any], negate: bool) -> dict[str, Any]:
