@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Final
 
 from common.settings import KafkaSettings, RedisSettings, TopicSettings, flink_rest_url
 
@@ -72,7 +72,10 @@ def _job_submit(args: argparse.Namespace) -> int:
         previous = {job.job_id for job in rest.jobs()}
         started = time.monotonic()
         run_flink_submit(args.from_savepoint)
-        job = rest.wait_running(name, args.timeout, previous)
+        try:
+            job = rest.wait_running(name, args.timeout, previous)
+        except FlinkError as exc:
+            return _fail(f"{exc}{_abandon_submission(rest, name, previous)}")
     except (FlinkError, SubmitError) as exc:
         return _fail(str(exc))
     finally:
@@ -80,6 +83,30 @@ def _job_submit(args: argparse.Namespace) -> int:
     ui = f"{flink_rest_url()}/#/job/running/{job.job_id}/overview"
     print(f"{name} RUNNING as job {job.job_id} ({time.monotonic() - started:.1f}s); UI: {ui}")
     return 0
+
+
+def _abandon_submission(rest: Any, name: str, previous: set[str]) -> str:
+    """Cancel the job this submit started but could not see running, and say what may explain it.
+
+    A job left behind would keep restarting (and a second submit would find it "already active");
+    the usual cause on a small cluster is that other jobs hold every task slot.
+    """
+    from jobs.flink_rest import FlinkError
+
+    notes = []
+    try:
+        free, total = rest.slots()
+        notes.append(f"{free} of {total} task slots free (jobs holding them: {rest.base_url}/#/job/running)")
+        for job in rest.jobs():
+            if job.name == name and job.job_id not in previous and job.state not in _ENDED_STATES:
+                rest.cancel(job.job_id)
+                notes.append(f"cancelled {job.job_id} so that it does not keep restarting")
+    except FlinkError as exc:
+        notes.append(f"could not clean up: {exc}")
+    return "; " + "; ".join(notes) if notes else ""
+
+
+_ENDED_STATES: Final = frozenset(("FAILED", "CANCELED", "CANCELLING", "FINISHED"))
 
 
 def _job_status(args: argparse.Namespace) -> int:

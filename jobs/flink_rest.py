@@ -89,6 +89,11 @@ class FlinkRest:
             time.sleep(1.0)
         raise FlinkError(f"job {name} is not RUNNING after {timeout_s:.0f}s (last state: {last_state})")
 
+    def slots(self) -> tuple[int, int]:
+        """(available, total) task slots of the cluster."""
+        body = self._request("GET", "/overview")
+        return int(body.get("slots-available", 0)), int(body.get("slots-total", 0))
+
     def cancel(self, job_id: str) -> None:
         self._request("PATCH", f"/jobs/{job_id}", params={"mode": "cancel"})
 

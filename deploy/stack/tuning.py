@@ -34,7 +34,9 @@ class StackTuning:
     elasticsearch_user: str = "logflow-es"
     flink_jobmanager_memory: str = "1024m"
     flink_taskmanager_memory: str = "4096m"
-    flink_slots: int = 2
+    # The pipeline runs with parallelism 2; four slots let a second job (the tests' or a
+    # benchmark's) run beside the demo's instead of waiting for slots that never free up.
+    flink_slots: int = 4
     start_timeout: int = 300
 
     @classmethod

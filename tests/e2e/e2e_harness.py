@@ -108,9 +108,13 @@ class Pipeline:
             "LOGFLOW_CHECKPOINT_INTERVAL_MS": "2000",
             "LOGFLOW_API_REDIS_PREFIX": f"logflow:e2e-api:{self.suffix}",
         }
-        self._create_topics()
-        self._start_api()
-        self._submit_job()
+        try:
+            self._create_topics()
+            self._start_api()
+            self._submit_job()
+        except BaseException:
+            self.stop()  # no topics, API process or job left behind by a start that failed
+            raise
 
     def stop(self) -> None:
         rest = FlinkRest(flink_rest_url())

@@ -51,7 +51,7 @@ def test_invalid_port_settings_name_the_variable(env: dict[str, str], variable: 
 
 def test_tuning_defaults_fit_the_box_and_reject_bad_sizes() -> None:
     tuning = StackTuning.from_env({})
-    assert (tuning.elasticsearch_heap, tuning.flink_slots) == ("1g", 2)
+    assert (tuning.elasticsearch_heap, tuning.flink_slots) == ("1g", 4)
     assert StackTuning.from_env({"LOGFLOW_ES_HEAP": "2G"}).elasticsearch_heap == "2g"
     with pytest.raises(StackError, match="LOGFLOW_ES_HEAP"):
         StackTuning.from_env({"LOGFLOW_ES_HEAP": "lots"})
