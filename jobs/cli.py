@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO
 
 from common.settings import KafkaSettings, RedisSettings, TopicSettings, flink_rest_url
 
@@ -91,22 +91,20 @@ def _abandon_submission(rest: Any, name: str, previous: set[str]) -> str:
     A job left behind would keep restarting (and a second submit would find it "already active");
     the usual cause on a small cluster is that other jobs hold every task slot.
     """
-    from jobs.flink_rest import FlinkError
+    from jobs.flink_rest import ACTIVE_STATES, FlinkError
 
     notes = []
     try:
         free, total = rest.slots()
         notes.append(f"{free} of {total} task slots free (jobs holding them: {rest.base_url}/#/job/running)")
         for job in rest.jobs():
-            if job.name == name and job.job_id not in previous and job.state not in _ENDED_STATES:
+            mine = job.name == name and job.job_id not in previous
+            if mine and job.state in ACTIVE_STATES and job.state != "CANCELLING":
                 rest.cancel(job.job_id)
                 notes.append(f"cancelled {job.job_id} so that it does not keep restarting")
     except FlinkError as exc:
         notes.append(f"could not clean up: {exc}")
     return "; " + "; ".join(notes) if notes else ""
-
-
-_ENDED_STATES: Final = frozenset(("FAILED", "CANCELED", "CANCELLING", "FINISHED"))
 
 
 def _job_status(args: argparse.Namespace) -> int:

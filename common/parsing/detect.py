@@ -179,19 +179,17 @@ def _cri(rest: str, ts: str | None, ctx: Context) -> dict[str, Any]:
     ``<RFC 3339 time> <stdout|stderr> <F|P> <line>``. The line is parsed as a line of any format and
     its fields win, as for Docker's json-file; ``P`` marks a long line the runtime split."""
     payload = rest[10:]
-    rec = parse_known(payload, ctx) if payload else None
-    if rec is None:
-        rec = {"message": payload, "event": {"dataset": "cri"}}
-    if rec.get("@timestamp") is None:
-        rec["@timestamp"] = ts
-    labels = rec.get("labels")
-    if not isinstance(labels, dict):
-        labels = rec["labels"] = {}
-    labels["envelope"] = "cri"
-    labels["stream"] = rest[1:7]
+    labels = {"envelope": "cri", "stream": rest[1:7]}
     if rest[8] == "P":
         labels["partial"] = "true"
-    return rec
+    outer: dict[str, Any] = {
+        "@timestamp": ts,
+        "message": payload,
+        "event": {"dataset": "cri"},
+        "labels": labels,
+    }
+    inner = parse_known(payload, ctx) if payload else None
+    return outer if inner is None else _merge_payload(outer, inner)
 
 
 # Each parser below is tried only when the line has the characters its pattern requires at fixed
@@ -318,7 +316,7 @@ DISPATCH: Final = _build_dispatch()
 
 
 def _merge_payload(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
-    """Fold a parsed payload into its syslog/journald envelope; the payload's fields win."""
+    """Fold a parsed payload into its syslog, journald or CRI envelope; the payload's fields win."""
     envelope = outer["event"]["dataset"]
     for key, value in inner.items():
         if key == "@timestamp":

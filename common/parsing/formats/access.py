@@ -30,7 +30,7 @@ _ACCESS_RE: Final = re.compile(
     re.DOTALL,
 )
 _REQUEST_RE: Final = re.compile(r"([A-Z][A-Z_\-]*) (\S+)(?: HTTP/(\d(?:\.\d)?))?$")
-IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
+_IP_RE: Final = re.compile(r"[0-9.]+$|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$")
 
 
 def add_request_line(request: str, rec: dict[str, Any], http: dict[str, Any]) -> None:
@@ -44,21 +44,23 @@ def add_request_line(request: str, rec: dict[str, Any], http: dict[str, Any]) ->
             http["version"] = version
 
 
-def _fields(key: str) -> StampFields | None:
-    # "10/Oct/2000:13:55:36-0700"
+def source_of(client: str) -> dict[str, Any]:
+    """ECS ``source`` for a logged client: ``ip`` when it is an address, ``domain`` when a name."""
+    return {"ip": client} if _IP_RE.match(client) else {"domain": client}
+
+
+def clf_stamp_fields(key: str) -> StampFields | None:
+    """The fields of a Common Log Format stamp, ``10/Oct/2000:13:55:36`` plus an optional
+    ``-0700`` (HAProxy writes the same stamp without a zone)."""
     month = MONTH_DIGITS.get(key[3:6])
     if month is None:
         return None
-    offset = int(key[21:23]) * 3600 + int(key[23:25]) * 60
-    return (
-        key[7:11],
-        month,
-        key[0:2],
-        key[12:14],
-        key[15:17],
-        key[18:20],
-        -offset if key[20] == "-" else offset,
-    )
+    offset = None
+    if len(key) > 20:
+        offset = int(key[21:23]) * 3600 + int(key[23:25]) * 60
+        if key[20] == "-":
+            offset = -offset
+    return key[7:11], month, key[0:2], key[12:14], key[15:17], key[18:20], offset
 
 
 _SLOT: Final = stamp_cache_slot()
@@ -71,14 +73,14 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     client, ident, user, stamp, frac, zone, request, status, size, referrer, agent, forwarded, extra = (
         m.groups()
     )
-    ts = ctx.cached_stamp(_SLOT, stamp + zone, frac or "", _fields)
+    ts = ctx.cached_stamp(_SLOT, stamp + zone, frac or "", clf_stamp_fields)
     if ts == REJECT:  # not a month name
         return None
     rec: dict[str, Any] = {
         "@timestamp": ts,
         "message": request,
         "event": {"dataset": "apache.access" if agent is None else "nginx.access"},
-        "source": {"ip": client} if IP_RE.match(client) else {"domain": client},
+        "source": source_of(client),
     }
     http: dict[str, Any] = {}
     add_request_line(request, rec, http)

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.formats.access import IP_RE, add_request_line
-from common.parsing.timestamps import MONTH_DIGITS
+from common.parsing.context import REJECT, Context, stamp_cache_slot
+from common.parsing.formats.access import add_request_line, clf_stamp_fields, source_of
 
 _HAPROXY_RE: Final = re.compile(
     r"(\S+):(\d{1,5}) \[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\] "
@@ -27,14 +26,6 @@ _HAPROXY_RE: Final = re.compile(
 )
 
 
-def _fields(key: str) -> StampFields | None:
-    # "14/Mar/2024:10:21:33"
-    month = MONTH_DIGITS.get(key[3:6])
-    if month is None:
-        return None
-    return key[7:11], month, key[0:2], key[12:14], key[15:17], key[18:20], None
-
-
 _SLOT: Final = stamp_cache_slot()
 
 
@@ -44,10 +35,10 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         return None
     (client, port, stamp, frac, frontend, backend, server, timers, status, size, _req_cookie,
      _res_cookie, termination, _conns, _queues, request) = m.groups()  # fmt: skip
-    ts = ctx.cached_stamp(_SLOT, stamp, frac or "", _fields)
+    ts = ctx.cached_stamp(_SLOT, stamp, frac or "", clf_stamp_fields)
     if ts == REJECT:  # not a month name
         return None
-    source: dict[str, Any] = {"ip": client} if IP_RE.match(client) else {"domain": client}
+    source = source_of(client)
     source["port"] = int(port)
     labels = {
         "haproxy_frontend": frontend,

@@ -12,7 +12,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.formats.access import IP_RE, add_request_line
+from common.parsing.formats.access import add_request_line, source_of
 from common.parsing.levels import normalize_level
 
 _HEADER_RE: Final = re.compile(r" \[([a-z]+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)", re.DOTALL)
@@ -62,7 +62,7 @@ def _add_context(rec: dict[str, Any], labels: dict[str, Any], context: str) -> N
         return
     client = pairs.get("client")
     if client:
-        rec["source"] = {"ip": client} if IP_RE.match(client) else {"domain": client}
+        rec["source"] = source_of(client)
     request = pairs.get("request")
     if request:
         http: dict[str, Any] = {}
