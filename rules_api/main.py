@@ -9,12 +9,16 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from common.errors.settings import ErrorGroupSettings
+from common.settings import ElasticsearchSettings
 from rules_api import errors, openapi
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
+from rules_api.error_groups import ErrorGroupSource, RedisErrorGroups
 from rules_api.limits import BodyLimitMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
+from rules_api.routers import errors as error_groups_router
 from rules_api.routers import health, metrics, rules
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
@@ -53,6 +57,7 @@ def create_app(
     *,
     store: RuleStore | None = None,
     publisher: Publisher | None = None,
+    error_groups: ErrorGroupSource | None = None,
 ) -> FastAPI:
     """Build the app. Raises TokenConfigError when no usable token is configured."""
     settings = settings or ApiSettings.from_env()
@@ -93,6 +98,7 @@ def create_app(
             context.dry_runner.close()
             await context.publisher.close()
             await context.store.close()
+            await app.state.error_groups.close()
 
     app = FastAPI(
         title="logflow rules API",
@@ -111,6 +117,10 @@ def create_app(
     app.include_router(rules.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(error_groups_router.router)
+    app.state.error_groups = error_groups or RedisErrorGroups(
+        settings.redis, ErrorGroupSettings.from_env(), ElasticsearchSettings.from_env().url
+    )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
     return app
