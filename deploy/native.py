@@ -37,6 +37,8 @@ GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFF
 # checks could only turn odd input into a different error.
 TARGETS: dict[str, tuple[str, ...] | None] = {
     "parsing": None,
+    # error fingerprints run on every error record; settings and the CLI are not per event
+    "errors": ("fingerprint.py", "frames.py", "groups.py", "template.py"),
     "rules": ("actions.py", "compiled.py", "conditions.py", "decide.py", "engine.py", "regex.py"),
 }
 _SKIP = {"cli.py", "__init__.py"}

@@ -18,9 +18,6 @@ MAX_FRAMES: Final = 40  # per trace; deeper frames are recursion or framework pl
 _JVM_RUNTIME: Final = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "kotlinx.", "scala.")
 _DOTNET_RUNTIME: Final = ("System.", "Microsoft.", "Windows.")
 
-# `at qualified.Name.method(...)`: Java/Kotlin and .NET. An optional Java module prefix
-# (`java.base@17/`, `app//`) has no `$`, which keeps a hidden class's `/0x...` suffix out of it.
-_DOTTED_AT: Final = re.compile(r"at (?:[\w.-]*(?:@[\w.-]+)?/)*([^\s(]+)\(")
 # Node: `at fn (location:line:col)`, `at location:line:col`, `at async fn (index 0)`.
 _NODE_AT: Final = re.compile(r"at (?:async )?(?:new )?(?:(.+?) \((.*)\)|(\S+:\d+:\d+))$")
 _NODE_LINE_COL: Final = re.compile(r":\d+:\d+$")
@@ -28,8 +25,8 @@ _NODE_ALIAS: Final = re.compile(r" \[as [^\]]*\]$")
 _PY_FRAME: Final = re.compile(r'\s*File "([^"]*)", line \d+(?:, in (.+))?$')
 _PY_EXCEPTION: Final = re.compile(r"([A-Za-z_][\w.]*)(?::|$)")
 _TYPE_NAME: Final = re.compile(r"[A-Za-z_][\w.$]*")
-# Java: `$$EnhancerBySpringCGLIB$$1a2b`, `$$Lambda$14/0x...`, `$Proxy12`, ByteBuddy/Hibernate `$$`.
-_JVM_GENERATED_CLASS: Final = re.compile(r"\$\$|\$Proxy\d|(?:^|\.)Generated\w*Accessor\d")
+# Java reflection accessors (`GeneratedMethodAccessor12`); `$$` proxies, lambdas and `$Proxy12` by `in`.
+_JVM_GENERATED_CLASS: Final = re.compile(r"(?:^|\.)Generated\w*Accessor\d")
 _JVM_ANONYMOUS: Final = re.compile(r"\$\d+")
 _JVM_LAMBDA: Final = re.compile(r"^lambda\$(.*?)\$\d+$")
 # .NET: `<Main>b__0_0`, `<RunAsync>d__5`, `<Main>g__Local|0_0`, closures `+<>c`, `<>c__DisplayClass3_0`.
@@ -79,14 +76,35 @@ def _jvm_or_dotnet(qualified: str, frames: Frames) -> None:
         frames.add(qualified, qualified.startswith(_DOTNET_RUNTIME))
         return
     cls, _, method = qualified.rpartition(".")
-    if not cls or _JVM_GENERATED_CLASS.search(cls):
-        return  # proxies and lambda classes: the real method's frame is next to it
-    cls = _JVM_ANONYMOUS.sub("", cls)
-    lam = _JVM_LAMBDA.match(method)
-    if lam is not None:
-        method = lam.group(1)
+    if not cls:
+        return
+    if "$" in cls:
+        if "$$" in cls or "$Proxy" in cls:
+            return  # proxies and lambda classes: the real method's frame is next to them
+        cls = _JVM_ANONYMOUS.sub("", cls)
+    if "Generated" in cls and _JVM_GENERATED_CLASS.search(cls) is not None:
+        return  # reflection accessors
+    if method.startswith("lambda$"):
+        lam = _JVM_LAMBDA.match(method)
+        if lam is not None:
+            method = lam.group(1)
     runtime = cls.startswith(_JVM_RUNTIME) or cls.startswith(_DOTNET_RUNTIME)
-    frames.add(f"{cls}.{method}", runtime)
+    frames.add(cls + "." + method, runtime)
+
+
+def _dotted_name(line: str) -> str | None:
+    """``at [module/]qualified.Name.method(...)`` -> ``qualified.Name.method`` (None: not that shape)."""
+    paren = line.find("(", 3)
+    if paren < 0:
+        return None
+    name = line[3:paren]
+    if " " in name or not name:
+        return None
+    slash = name.rfind("/")
+    # A Java module prefix (`java.base@17/`, `app//`) has no `$`; a hidden class's `/0x...` does.
+    if slash >= 0 and "$" not in name[:slash]:
+        name = name[slash + 1 :]
+    return name
 
 
 def _node(line: str, frames: Frames) -> bool:
@@ -130,11 +148,11 @@ def _at_frames(lines: list[str], frames: Frames) -> None:
             continue
         if skipping or not line.startswith("at "):
             continue
-        if (" (" in line or _NODE_LINE_COL.search(line)) and _node(line, frames):
+        if (" (" in line or (line[-1] != ")" and _NODE_LINE_COL.search(line))) and _node(line, frames):
             continue
-        m = _DOTTED_AT.match(line)
-        if m is not None:
-            _jvm_or_dotnet(m.group(1), frames)
+        name = _dotted_name(line)
+        if name is not None:
+            _jvm_or_dotnet(name, frames)
 
 
 def _python_runtime(path: str) -> bool:
@@ -150,6 +168,8 @@ def _python_runtime(path: str) -> bool:
 
 def _python_frames(lines: list[str], frames: Frames) -> None:
     for line in lines:
+        if 'File "' not in line:
+            continue
         m = _PY_FRAME.match(line)
         if m is None:
             continue
