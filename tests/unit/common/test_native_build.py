@@ -19,7 +19,7 @@ from deploy import native
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "deploy" / "samples"
-LOGHUB = REPO.parent / "shared" / "corpus" / "loghub"
+LOGHUB = REPO / "tests" / "data" / "loghub"
 FIXED_CLOCK = 1_763_800_000.125
 EXT_SUFFIX = str(sysconfig.get_config_var("EXT_SUFFIX"))
 
