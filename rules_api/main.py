@@ -16,7 +16,7 @@ from rules_api.dependencies import AppContext
 from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
-from rules_api.routers import health, metrics, rules
+from rules_api.routers import docs, health, metrics, rules
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Every router of the app, in the order they are included; the token check before the body
 # (rules_api.auth_first) matches requests against these same routes.
-ROUTERS = (rules.router, health.router, metrics.router)
+ROUTERS = (rules.router, health.router, metrics.router, docs.router)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -104,8 +104,8 @@ def create_app(
         version="1",
         description="Edit logflow rules: versioned, validated, authenticated, broadcast to the job.",
         lifespan=lifespan,
-        # /openapi.json is served by a route that needs a token; no interactive docs (they would
-        # load scripts from a CDN).
+        # /openapi.json is served by a route that needs a token; /docs by routers/docs.py from
+        # this server's own files (FastAPI's built-in pages load Swagger UI from a CDN).
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
