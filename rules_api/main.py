@@ -12,14 +12,15 @@ from fastapi import FastAPI
 from common.errors.settings import ErrorGroupSettings
 from common.settings import ElasticsearchSettings
 from rules_api import errors, openapi
+from rules_api.auth_first import AuthFirstMiddleware
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
 from rules_api.error_groups import ErrorGroupSource, RedisErrorGroups
-from rules_api.limits import BodyLimitMiddleware
+from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
+from rules_api.routers import docs, health, metrics, rules
 from rules_api.routers import errors as error_groups_router
-from rules_api.routers import health, metrics, rules
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
@@ -27,6 +28,10 @@ from rules_api.settings import ApiSettings
 from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
+
+# Every router of the app, in the order they are included; the token check before the body
+# (rules_api.auth_first) matches requests against these same routes.
+ROUTERS = (rules.router, health.router, metrics.router, docs.router, error_groups_router.router)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -105,8 +110,8 @@ def create_app(
         version="1",
         description="Edit logflow rules: versioned, validated, authenticated, broadcast to the job.",
         lifespan=lifespan,
-        # /openapi.json is served by a route that needs a token; no interactive docs (they would
-        # load scripts from a CDN).
+        # /openapi.json is served by a route that needs a token; /docs by routers/docs.py from
+        # this server's own files (FastAPI's built-in pages load Swagger UI from a CDN).
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -114,13 +119,15 @@ def create_app(
     app.state.context = context
     errors.install(app)
     openapi.install(app)
-    app.include_router(rules.router)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(error_groups_router.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.state.error_groups = error_groups or RedisErrorGroups(
         settings.redis, ErrorGroupSettings.from_env(), ElasticsearchSettings.from_env().url
     )
+    # Outermost last: metrics see every answer; the token is checked before the media type and
+    # size checks, before the size limit reads a chunked body and before FastAPI parses one.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(AuthFirstMiddleware, routers=ROUTERS)
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
     return app
