@@ -92,8 +92,10 @@ def annotate(record: dict[str, Any]) -> None:
         if not is_error(record):
             return
         error = record.get("error")
-        if type(error) is not dict:
+        if error is None:
             error = record["error"] = {}
+        elif type(error) is not dict:
+            return  # a source's own scalar `error`: not ours to replace
         if error.get("fingerprint"):
             return
         parts, shape = grouping_input(record)

@@ -171,3 +171,4 @@ def test_annotate_never_raises_on_odd_records() -> None:
     for record in odd:
         annotate(record)
     assert odd[1]["error"]["fingerprint"] and odd[3]["error"]["fingerprint"]
+    assert odd[0]["error"] == "not a dict"  # a scalar error is the source's: never replaced
