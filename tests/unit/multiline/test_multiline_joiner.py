@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import common.multiline.joiner
 from common.multiline import (
     NO_DEADLINE,
     JoinedEvent,
@@ -24,7 +30,9 @@ from common.multiline import (
 )
 from common.multiline.rules import CONTINUE_PAST, CONTINUE_THROUGH, HALT_BEFORE, HALT_WITH
 
-FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "multiline"
+REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO / "tests" / "fixtures" / "multiline"
+EXT_SUFFIX = str(sysconfig.get_config_var("EXT_SUFFIX"))
 AUTO = JoinRule("auto", builtin="auto")
 
 
@@ -322,3 +330,37 @@ def test_damaged_state_is_a_clear_error(damage: object) -> None:
     joiner.feed(StreamLine("logs", 0, 1, 0, "", "2024 ERROR x"), 0)
     with pytest.raises(StateError):
         Joiner.from_state(AUTO, damage(joiner.to_state()))  # type: ignore[operator]
+
+
+# ---- compiled (mypyc) and pure Python agree --------------------------------------------------------
+
+_PURE_JOIN = """
+import json, sys
+import common.multiline.joiner as joiner
+from common.multiline import JoinRule, StreamLine, join_all
+assert joiner.__file__.endswith(".py"), joiner.__file__
+rule = JoinRule("auto", builtin="auto", max_lines=7, max_bytes=400)
+lines = [StreamLine(*fields) for fields in json.load(sys.stdin)]
+print(json.dumps([list(e) for e in join_all(lines, lambda topic, source: rule)]))
+"""
+
+
+@pytest.mark.skipif(
+    not str(common.multiline.joiner.__file__).endswith(EXT_SUFFIX),
+    reason="common/multiline is not compiled",
+)
+def test_compiled_and_pure_python_joiners_give_the_same_events(tmp_path: Path) -> None:
+    shutil.copytree(
+        REPO / "common", tmp_path / "common", ignore=shutil.ignore_patterns(f"*{EXT_SUFFIX}", "__pycache__")
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _PURE_JOIN],
+        input=json.dumps([list(line) for line in ALL_LINES]).encode(),
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        check=True,
+    )
+    rule = JoinRule("auto", builtin="auto", max_lines=7, max_bytes=400)
+    compiled = [list(e) for e in join_all(ALL_LINES, lambda topic, source: rule)]
+    assert json.loads(result.stdout) == json.loads(json.dumps(compiled))
