@@ -255,7 +255,8 @@ def all_fixture_lines() -> list[StreamLine]:
     for i, name in enumerate(sorted(p.name for p in FIXTURES.glob("*.log"))):
         for text in fixture_texts(name):
             # Two sources so that the round trip covers several streams' states.
-            lines.append(StreamLine("logs", 0, len(lines), 1_000 + len(lines), f"h|{i % 2}", text))
+            # 40 ms apart: the Kafka-timestamp gap rule splits where one source waits for the other.
+            lines.append(StreamLine("logs", 0, len(lines), 1_000 + 40 * len(lines), f"h|{i % 2}", text))
     return lines
 
 
@@ -263,7 +264,10 @@ ALL_LINES = all_fixture_lines()
 
 
 def run(lines: list[StreamLine], rule: JoinRule, cut: int | None) -> list[JoinedEvent]:
-    """Feed per stream; at ``cut`` every joiner goes through to_state/from_state (a restore)."""
+    """Feed per stream; at ``cut`` every joiner goes through to_state/from_state (a restore).
+
+    Processing time advances 10 ms a line and quiet streams are flushed as a timer would.
+    """
     joiners: dict[str, Joiner] = {}
     events: list[JoinedEvent] = []
     for index, line in enumerate(lines):
@@ -271,6 +275,10 @@ def run(lines: list[StreamLine], rule: JoinRule, cut: int | None) -> list[Joined
             joiners = {key: Joiner.from_state(rule, joiner.to_state()) for key, joiner in joiners.items()}
         joiner = joiners.setdefault(stream_key(line), Joiner(rule))
         events.extend(joiner.feed(line, index * 10))
+        for other in joiners.values():
+            due = other.flush_due(index * 10)
+            if due is not None:
+                events.append(due)
     for joiner in joiners.values():
         last = joiner.flush()
         if last is not None:
@@ -283,11 +291,12 @@ def run(lines: list[StreamLine], rule: JoinRule, cut: int | None) -> list[Joined
     cut=st.integers(min_value=0, max_value=len(ALL_LINES)),
     max_lines=st.integers(min_value=1, max_value=30),
     max_bytes=st.integers(min_value=64, max_value=3_000),
+    timeout_ms=st.integers(min_value=30, max_value=2_000),
 )
 def test_state_round_trip_at_any_point_gives_identical_events(
-    cut: int, max_lines: int, max_bytes: int
+    cut: int, max_lines: int, max_bytes: int, timeout_ms: int
 ) -> None:
-    rule = JoinRule("auto", builtin="auto", max_lines=max_lines, max_bytes=max_bytes)
+    rule = JoinRule("auto", builtin="auto", max_lines=max_lines, max_bytes=max_bytes, timeout_ms=timeout_ms)
     assert run(ALL_LINES, rule, cut) == run(ALL_LINES, rule, None)
 
 
