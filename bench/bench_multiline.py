@@ -38,7 +38,8 @@ TRACES = REPO / "tests" / "fixtures" / "multiline"
 
 def corpus(total: int, every: int, sources: int) -> list[StreamLine]:
     singles = [line for line in MIXED.read_bytes().decode("utf-8", "replace").split("\n") if line]
-    traces = [path.read_text(encoding="utf-8").rstrip("\n").split("\n") for path in sorted(TRACES.glob("*.log"))]
+    paths = sorted(TRACES.glob("*.log"))
+    traces = [path.read_text(encoding="utf-8").rstrip("\n").split("\n") for path in paths]
     texts: list[str] = []
     trace_index = 0
     while len(texts) < total:
