@@ -129,3 +129,49 @@ def test_none_never_joins_and_indent_joins_only_indented_lines() -> None:
 def test_default_config_uses_auto() -> None:
     config = parse_config({})
     assert config.rule_for("any", "").builtin == "auto"
+
+
+MORE_SHAPES = {
+    "python exception group after a warning": [
+        "2024-03-02 14:08:00,245 WARNING worker: batch partly failed",
+        "  + Exception Group Traceback (most recent call last):",
+        '  |   File "/app/worker/batch.py", line 40, in run',
+        "  |     raise ExceptionGroup('batch', errors)",
+        "  | ExceptionGroup: batch (2 sub-exceptions)",
+        "  +-+---------------- 1 ----------------",
+        "    | ValueError: row 1",
+        "    +------------------------------------",
+    ],
+    "log4j2 frames with jar info": [
+        "14:07:31.530 [main] ERROR org.example.App - startup failed",
+        "java.lang.IllegalArgumentException: bad port",
+        "\tat org.example.App.start(App.java:12) ~[app.jar:?]",
+        "\tat org.example.App.main(App.java:5) [app.jar:?]",
+    ],
+    "python logging basicConfig header": [
+        "ERROR:root:could not load config",
+        "Traceback (most recent call last):",
+        '  File "/app/main.py", line 3, in <module>',
+        "FileNotFoundError: [Errno 2] No such file or directory: 'config.yaml'",
+    ],
+    "go fatal error": [
+        "fatal error: concurrent map writes",
+        "",
+        "goroutine 7 [running]:",
+        "main.worker(0xc000012345)",
+        "\t/src/main.go:21 +0x45",
+        "created by main.main in goroutine 1",
+        "\t/src/main.go:30 +0x5d",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_SHAPES))
+def test_more_trace_shapes_are_one_event_between_log_lines(name: str) -> None:
+    texts = [
+        "2024-03-02 14:00:00,000 INFO app: before",
+        *MORE_SHAPES[name],
+        "2024-03-02 14:00:09,000 INFO app: after",
+    ]
+    lines = [StreamLine("logs", 0, i, 0, "", t) for i, t in enumerate(texts)]
+    assert shape(join(lines)) == [(0, 1), (1, len(MORE_SHAPES[name])), (len(texts) - 1, 1)]
