@@ -1,0 +1,49 @@
+"""Which shipper wrapped a decoded JSON object, and its record. Called by the JSON format for every
+top-level object, so each check is a dict lookup or two: a plain JSON log line pays nothing else."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from common.parsing.context import Context
+from common.parsing.envelopes import ecs_shipper, fluent, rsyslog, vector
+from common.parsing.envelopes.fields import NestedParser
+
+# Elastic Agent writes agent.type "filebeat" too; these also ship ECS with agent.* and a message line.
+_BEATS: Final = frozenset(("filebeat", "elastic-agent", "winlogbeat", "journalbeat"))
+
+
+def shipper(obj: dict[str, Any]) -> str | None:
+    """The name of the shipper whose envelope ``obj`` is, or None."""
+    metadata = obj.get("@metadata")
+    if isinstance(metadata, dict) and "beat" in metadata and "message" in obj:
+        return "filebeat"
+    if "source_type" in obj and vector.recognise(obj):
+        return "vector"
+    if "@version" in obj and "@timestamp" in obj and "message" in obj:
+        return "logstash"
+    maybe_fluent = "log" in obj or "kubernetes" in obj or "date" in obj or "@timestamp" in obj
+    if maybe_fluent and fluent.recognise(obj):
+        return "fluent"
+    if "msg" in obj and rsyslog.recognise(obj):
+        return "rsyslog"
+    agent = obj.get("agent")
+    if isinstance(agent, dict) and agent.get("type") in _BEATS and isinstance(obj.get("message"), str):
+        return "filebeat"
+    return None
+
+
+def unwrap(obj: dict[str, Any], ctx: Context, nested: NestedParser) -> dict[str, Any] | None:
+    """The record for a shipper's envelope, its line parsed by ``nested``; None when ``obj`` is none."""
+    name = shipper(obj)
+    if name is None:
+        return None
+    if name == "filebeat":
+        return ecs_shipper.unwrap(obj, ctx, nested, "filebeat")
+    if name == "logstash":
+        return ecs_shipper.unwrap(obj, ctx, nested, "logstash")
+    if name == "vector":
+        return vector.unwrap(obj, ctx, nested)
+    if name == "fluent":
+        return fluent.unwrap(obj, ctx, nested)
+    return rsyslog.unwrap(obj, ctx, nested)
