@@ -107,7 +107,17 @@ def main() -> int:
             count += len(parse_messages(message, options))
         return count
 
+    def decode_only(messages: list[bytes]) -> Callable[[], int]:
+        def loads_all() -> int:
+            for message in messages:
+                json.loads(message)
+            return len(messages)
+
+        return loads_all
+
     runners: dict[str, Callable[[], int]] = {name: run(messages) for name, messages in sets.items()}
+    # What decoding the envelope alone costs (json.loads of each message), beside its parse.
+    runners.update({f"{name}:json.loads": decode_only(sets[name]) for name in ENVELOPES})
     runners[f"otlp_json(x{args.batch})"] = run_otlp
     for runner in runners.values():
         runner()  # warm caches before timing
@@ -122,7 +132,9 @@ def main() -> int:
         "runs": args.runs,
         "records_per_s_median": {name: round(statistics.median(r)) for name, r in rates.items()},
         "bare_over_enveloped_ratio": {
-            name: round(bare_median / statistics.median(r), 2) for name, r in rates.items() if name != "bare"
+            name: round(bare_median / statistics.median(r), 2)
+            for name, r in rates.items()
+            if name != "bare" and not name.endswith(":json.loads")
         },
     }
     print(json.dumps(result, indent=2))

@@ -39,21 +39,22 @@ def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict
     """
     opts = options if options is not None else default_options()
     try:
-        if otlp.candidate(raw, opts.otlp):  # --- OTLP fan-out (issue 13): the first record ---
-            records = _parse_otlp(raw, opts)
-            if records is not None:
-                return records[0]
         # The common case first (valid UTF-8 bytes under the size limit, one line without ESC, or
         # with only a CRLF's CR at its end): it needs none of _parse's decoding and cleaning.
-        if type(raw) is not bytes or len(raw) > opts.max_message_bytes:
-            return _parse(raw, opts)
+        # An OTLP request (issue 13) never takes it: protobuf starts with "\n" or is not UTF-8, and
+        # JSON is caught by its first key (a request written otherwise still is, in _parse_any, if it
+        # spans lines); parse_message gives its first record.
+        if opts.otlp != "auto" or type(raw) is not bytes or len(raw) > opts.max_message_bytes:
+            return _parse_any(raw, opts)
         try:
             text = raw.decode()
         except UnicodeDecodeError:
-            return _parse(raw, opts)
+            return _parse_any(raw, opts)
         if "\n" in text or "\x1b" in text:
-            return _parse(raw, opts)
+            return _parse_any(raw, opts)
         line = text[:-1] if text[-1:] == "\r" else text
+        if line[:1] == "{" and line[2:14] == "resourceLogs":  # the Collector writes that key first
+            return _parse_any(raw, opts)
         now = opts.clock()
         ctx = _context(opts, now)
         rec = detect.parse_known(line, ctx)
@@ -77,6 +78,15 @@ def parse_messages(raw: bytes | str, options: ParseOptions | None = None) -> lis
         return [parse_message(raw, opts)]
     except Exception:  # a parser bug must cost a tag, never the message
         return [_safe_failure(raw, opts)]
+
+
+def _parse_any(raw: bytes | str, opts: ParseOptions) -> dict[str, Any]:
+    """The slow path: an OTLP request's first record, or the message parsed as a line."""
+    if otlp.candidate(raw, opts.otlp):
+        records = _parse_otlp(raw, opts)
+        if records is not None:
+            return records[0]
+    return _parse(raw, opts)
 
 
 def _parse_otlp(raw: bytes | str, opts: ParseOptions) -> list[dict[str, Any]] | None:

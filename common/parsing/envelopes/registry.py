@@ -13,8 +13,21 @@ from common.parsing.envelopes.fields import NestedParser
 _BEATS: Final = frozenset(("filebeat", "elastic-agent", "winlogbeat", "journalbeat"))
 
 
+# A key at least one envelope has and plain JSON log lines rarely do (Fluent Bit's float @timestamp,
+# which ECS lines have as text, is checked apart): one C-level test turns most JSON lines away.
+_MARKERS: Final = frozenset(
+    ("@metadata", "source_type", "@version", "kubernetes", "date", "log", "agent", *rsyslog.MARKERS)
+)
+
+
 def shipper(obj: dict[str, Any]) -> str | None:
     """The name of the shipper whose envelope ``obj`` is, or None."""
+    if obj.keys().isdisjoint(_MARKERS):
+        if type(obj.get("@timestamp")) is float and fluent.recognise(obj):
+            return "fluent"
+        return None
+    if len(obj) <= 3 and "stream" in obj:  # Docker's json-file {"log","stream","time"}: no shipper's
+        return None
     metadata = obj.get("@metadata")
     if isinstance(metadata, dict) and "beat" in metadata and "message" in obj:
         return "filebeat"
@@ -35,6 +48,8 @@ def shipper(obj: dict[str, Any]) -> str | None:
 
 def unwrap(obj: dict[str, Any], ctx: Context, nested: NestedParser) -> dict[str, Any] | None:
     """The record for a shipper's envelope, its line parsed by ``nested``; None when ``obj`` is none."""
+    if obj.keys().isdisjoint(_MARKERS) and type(obj.get("@timestamp")) is not float:
+        return None  # shipper()'s first test, without the call: most JSON lines end here
     name = shipper(obj)
     if name is None:
         return None

@@ -14,7 +14,7 @@ from common.parsing.formats import json_lines
 from common.parsing.levels import SYSLOG_SEVERITY, normalize_level
 
 # Any of these next to a string "msg" says rsyslog: no other shipper uses these names.
-_MARKERS: Final = frozenset(
+MARKERS: Final = frozenset(
     (
         "syslogtag", "programname", "timereported", "timegenerated", "syslogseverity", "syslogseverity-text",
         "syslogfacility", "syslogfacility-text", "app-name", "fromhost", "fromhost-ip", "rawmsg",
@@ -25,7 +25,7 @@ _DROPPED: Final = frozenset(("msg", "rawmsg", "rawmsg-after-pri", "timegenerated
 
 
 def recognise(obj: dict[str, Any]) -> bool:
-    return isinstance(obj.get("msg"), str) and any(key in obj for key in _MARKERS)
+    return isinstance(obj.get("msg"), str) and not obj.keys().isdisjoint(MARKERS)
 
 
 def _int(value: Any) -> int | None:
