@@ -13,16 +13,25 @@ from common.parsing.envelopes.fields import NestedParser
 _BEATS: Final = frozenset(("filebeat", "elastic-agent", "winlogbeat", "journalbeat"))
 
 
-# A key at least one envelope has and plain JSON log lines rarely do (Fluent Bit's float @timestamp,
-# which ECS lines have as text, is checked apart): one C-level test turns most JSON lines away.
-_MARKERS: Final = frozenset(
-    ("@metadata", "source_type", "@version", "kubernetes", "date", "log", "agent", *rsyslog.MARKERS)
-)
+def _marked(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` has a key at least one envelope has and plain JSON log lines rarely do (Fluent
+    Bit's float @timestamp, which ECS lines have as text, aside). Separate ``in`` tests: compiled, they
+    cost less than one set intersection, and most JSON lines fail all of them."""
+    return (
+        "@metadata" in obj
+        or "source_type" in obj
+        or "@version" in obj
+        or "kubernetes" in obj
+        or "log" in obj
+        or "date" in obj
+        or "agent" in obj
+        or ("msg" in obj and rsyslog.marked(obj))
+    )
 
 
 def shipper(obj: dict[str, Any]) -> str | None:
     """The name of the shipper whose envelope ``obj`` is, or None."""
-    if obj.keys().isdisjoint(_MARKERS):
+    if not _marked(obj):
         if type(obj.get("@timestamp")) is float and fluent.recognise(obj):
             return "fluent"
         return None
@@ -48,7 +57,7 @@ def shipper(obj: dict[str, Any]) -> str | None:
 
 def unwrap(obj: dict[str, Any], ctx: Context, nested: NestedParser) -> dict[str, Any] | None:
     """The record for a shipper's envelope, its line parsed by ``nested``; None when ``obj`` is none."""
-    if obj.keys().isdisjoint(_MARKERS) and type(obj.get("@timestamp")) is not float:
+    if not _marked(obj) and type(obj.get("@timestamp")) is not float:
         return None  # shipper()'s first test, without the call: most JSON lines end here
     name = shipper(obj)
     if name is None:

@@ -24,8 +24,26 @@ MARKERS: Final = frozenset(
 _DROPPED: Final = frozenset(("msg", "rawmsg", "rawmsg-after-pri", "timegenerated", "$!"))
 
 
+def marked(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` has one of ``MARKERS`` (one ``in`` test each: cheaper than a set intersection)."""
+    return (
+        "syslogtag" in obj
+        or "programname" in obj
+        or "timereported" in obj
+        or "timegenerated" in obj
+        or "syslogseverity" in obj
+        or "syslogseverity-text" in obj
+        or "syslogfacility" in obj
+        or "syslogfacility-text" in obj
+        or "app-name" in obj
+        or "fromhost" in obj
+        or "fromhost-ip" in obj
+        or "rawmsg" in obj
+    )
+
+
 def recognise(obj: dict[str, Any]) -> bool:
-    return isinstance(obj.get("msg"), str) and not obj.keys().isdisjoint(MARKERS)
+    return isinstance(obj.get("msg"), str) and marked(obj)
 
 
 def _int(value: Any) -> int | None:

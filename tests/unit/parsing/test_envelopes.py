@@ -299,3 +299,10 @@ def test_every_sample_round_trips_its_original() -> None:
         for rec in parse_messages(raw, OPTIONS):
             assert "_parse_error" not in rec.get("tags", ()), path
             assert rec["event"]["original"], path
+
+
+def test_rsyslog_marker_tests_match_the_marker_set() -> None:
+    from common.parsing.envelopes import rsyslog
+
+    assert all(rsyslog.marked({key: "x"}) for key in rsyslog.MARKERS)
+    assert not rsyslog.marked({"msg": "x", "level": "info", "ts": 1})
