@@ -20,6 +20,8 @@ from typing import Any
 from .config import RetentionConfig
 from .policy import RetentionError, parse_interval
 
+RETRY_AFTER_FAILURE_S = 60
+
 
 def configure_prune(parser: argparse.ArgumentParser) -> None:
     parser.description = (
@@ -96,7 +98,9 @@ def run_every(
             _write_status(
                 status_file, {"pid": os.getpid(), "at": _now(), "ok": code == 0, "interval_s": interval_s}
             )
-        time.sleep(max(1.0, interval_s - (time.monotonic() - started)))
+        # After a failure (Elasticsearch still starting, or briefly away) try again within a minute.
+        wait_s = interval_s if code == 0 else min(interval_s, RETRY_AFTER_FAILURE_S)
+        time.sleep(max(1.0, wait_s - (time.monotonic() - started)))
 
 
 def _write_status(path: Path, status: dict[str, Any]) -> None:
