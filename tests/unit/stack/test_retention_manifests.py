@@ -39,6 +39,7 @@ def test_kubernetes_cronjob_is_listed_and_uses_the_shared_config() -> None:
     assert cronjob["kind"] == "CronJob" and cronjob["apiVersion"] == "batch/v1"
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001}
     (container,) = pod["containers"]
     assert container["command"] == ["logflow", "indices", "prune"]
     assert container["image"] in {i["name"] for i in kustomization["images"]}
