@@ -12,10 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rules_api.broadcast import Broadcaster
 from rules_api.metrics import ApiMetrics
 from rules_api.publisher import Publisher
+from rules_api.records_reader import RecordsReader
 from rules_api.rules_core import DryRunner
 from rules_api.security import Principal, Role, TokenRegistry
 from rules_api.service import RulesService
 from rules_api.settings import ApiSettings
+from rules_api.stats_reader import StatsReader
 from rules_api.store.base import RuleStore
 
 
@@ -29,6 +31,9 @@ class AppContext:
     service: RulesService
     metrics: ApiMetrics
     dry_runner: DryRunner
+    # The dashboards' read side: the job's Redis counters and Elasticsearch records.
+    stats: StatsReader
+    records: RecordsReader
     # Set once the store has been read in full and the outbox drained since startup.
     rules_loaded: bool = False
     topic_ready: bool = False

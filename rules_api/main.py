@@ -9,17 +9,20 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from common.schema.stats import StatsKeys
 from rules_api import errors, openapi
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
 from rules_api.limits import BodyLimitMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
-from rules_api.routers import health, metrics, rules
+from rules_api.records_reader import ElasticsearchRecordsReader, RecordsReader
+from rules_api.routers import dashboard, health, metrics, rules, ui
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
 from rules_api.settings import ApiSettings
+from rules_api.stats_reader import RedisStatsReader, StatsReader
 from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ def create_app(
     *,
     store: RuleStore | None = None,
     publisher: Publisher | None = None,
+    stats: StatsReader | None = None,
+    records: RecordsReader | None = None,
 ) -> FastAPI:
     """Build the app. Raises TokenConfigError when no usable token is configured."""
     settings = settings or ApiSettings.from_env()
@@ -63,6 +68,10 @@ def create_app(
         store = RedisRuleStore(settings.redis, prefix=settings.redis_prefix)
     if publisher is None:
         publisher = KafkaPublisher(settings.kafka, settings.topics.rules, settings.publish_timeout_s)
+    if stats is None:
+        stats = RedisStatsReader(settings.redis, StatsKeys(settings.stats_prefix, settings.window_seconds))
+    if records is None:
+        records = ElasticsearchRecordsReader(settings.elasticsearch, settings.index_prefix)
     api_metrics = ApiMetrics()
     broadcaster = Broadcaster(
         store,
@@ -79,6 +88,8 @@ def create_app(
         service=RulesService(store, broadcaster, settings.max_rules),
         metrics=api_metrics,
         dry_runner=DryRunner(),
+        stats=stats,
+        records=records,
     )
 
     @contextlib.asynccontextmanager
@@ -93,6 +104,8 @@ def create_app(
             context.dry_runner.close()
             await context.publisher.close()
             await context.store.close()
+            await context.stats.close()
+            await context.records.close()
 
     app = FastAPI(
         title="logflow rules API",
@@ -111,6 +124,8 @@ def create_app(
     app.include_router(rules.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(dashboard.router)
+    app.include_router(ui.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
     return app
