@@ -256,9 +256,11 @@ export function lineOf(record) {
 function alertItem(alert) {
   const event = alert.event || {};
   const rule = (alert.rule && alert.rule.id) || "?";
+  // The rule's severity word lives in alert.severity (event.severity is ECS's number).
+  const severity = String((alert.alert && alert.alert.severity) || event.severity || "alert");
   return h("li", {},
-    h("span", { class: `sev sev-${event.severity || "unknown"}` }, event.severity || "alert"),
-    h("time", {}, (alert["@timestamp"] || "").replace("T", " ").slice(0, 19)),
+    h("span", { class: `sev sev-${severity}` }, severity),
+    h("time", {}, (event.ingested || alert["@timestamp"] || "").replace("T", " ").slice(0, 19)),
     h("span", { class: "rule" }, Array.isArray(rule) ? rule.join(", ") : rule),
     h("span", { class: "msg" }, alert.message || ""));
 }

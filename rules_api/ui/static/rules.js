@@ -74,15 +74,15 @@ function drawRules() {
           onclick: () => setEnabled(r.id, !enabled) }, enabled ? "Disable" : "Enable")));
   });
   $("rules-body").replaceChildren(...rows);
-  setStatus("rules-status", `${shown.length} of ${rules.length} rules`);
+  $("rules-count").textContent = `${shown.length} of ${rules.length} rules`;
 }
 
 async function setEnabled(id, enabled) {
   try {
-    await api("PATCH", `/api/v1/rules/${encodeURIComponent(id)}`, { enabled });
-    setStatus("rules-status", `${id} ${enabled ? "enabled" : "disabled"}`);
+    const { body } = await api("PATCH", `/api/v1/rules/${encodeURIComponent(id)}`, { enabled });
     await loadRules();
     if (editing.id === id) await openRule(id);
+    setStatus("rules-status", `${id} ${enabled ? "enabled" : "disabled"} (now v${body.version})`);
   } catch (error) {
     setStatus("rules-status", `${id}: ${error.message}`, true);
   }
@@ -213,10 +213,10 @@ async function save() {
     const isNew = !editing.id;
     const path = isNew ? "/api/v1/rules" : `/api/v1/rules/${encodeURIComponent(editing.id)}`;
     const { body } = await api(isNew ? "POST" : "PUT", path, rule, isNew ? {} : { "If-Match": editing.etag });
-    setStatus("rules-status", `${body.id} saved as version ${body.version}`);
-    $("rule-errors").replaceChildren(h("li", { class: "ok" }, `saved: version ${body.version}`));
     await loadRules();
     await openRule(body.id);
+    setStatus("rules-status", `${body.id} saved as version ${body.version}`);
+    $("rule-errors").replaceChildren(h("li", { class: "ok" }, `saved: version ${body.version}`));
   } catch (error) {
     if (error.status === 412) showErrors([{ path: "$", message: "someone changed this rule since you opened it; reopen it to see their version" }]);
     else showErrors(errorsOf(error));
@@ -244,10 +244,20 @@ function flatten(value, prefix, out) {
   return out;
 }
 
+// Fields that differ between two dry runs of the same line for reasons other than the rules:
+// the ingest time, and @timestamp when the line had none and it fell back to the ingest time.
+function volatile(before) {
+  const skip = new Set(["event.ingested"]);
+  if (before["@timestamp"] && before.event && before["@timestamp"] === before.event.ingested) skip.add("@timestamp");
+  return skip;
+}
+
 function changes(before, after) {
   const a = flatten(before, "", {}), b = flatten(after, "", {});
+  const skip = volatile(before);
   const rows = [];
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (skip.has(key)) continue;
     if (a[key] !== b[key]) rows.push(`${key}: ${a[key] === undefined ? "—" : a[key]} → ${b[key] === undefined ? "—" : b[key]}`);
   }
   return rows;
@@ -338,9 +348,9 @@ async function loadHistory(id) {
 async function rollback(id, version) {
   try {
     const { body } = await api("POST", `/api/v1/rules/${encodeURIComponent(id)}/rollback`, { version });
-    setStatus("rules-status", `${id} rolled back to v${version} (now v${body.version})`);
     await loadRules();
     await openRule(id);
+    setStatus("rules-status", `${id} rolled back to v${version} (now v${body.version})`);
   } catch (error) {
     setStatus("rules-status", `${id}: ${error.message}`, true);
   }
