@@ -126,10 +126,7 @@ async function signIn(token) {
   document.body.classList.toggle("readonly", !session.who.can_edit);
   document.body.classList.toggle("not-admin", !session.who.can_admin);
   for (const node of document.querySelectorAll("[data-edit]")) node.disabled = !session.who.can_edit;
-  for (const node of document.querySelectorAll("[data-admin]")) {
-    if (node.tagName === "LABEL") node.hidden = !session.who.can_admin;
-    else node.disabled = !session.who.can_admin;
-  }
+  for (const node of document.querySelectorAll("[data-admin]")) node.disabled = !session.who.can_admin;
   $("readonly-note").hidden = session.who.can_edit;
   return true;
 }

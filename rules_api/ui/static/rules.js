@@ -400,6 +400,7 @@ export function initRules() {
   $("dry-run").addEventListener("click", dryRun);
   $("dry-sample").addEventListener("click", sampleLines);
   $("rule-export").addEventListener("click", exportRules);
+  $("rule-import-button").addEventListener("click", () => $("rule-import").click());
   $("rule-import").addEventListener("change", (event) => {
     const file = event.target.files[0];
     event.target.value = "";
