@@ -342,5 +342,6 @@ def test_a_viewer_sees_rules_read_only(browser: Any, ui_server: UiServer, pipeli
         .is_disabled()
     )
     assert json.loads(page.locator("#rule-json").input_value())["id"] == rule_id
+    assert not page.locator("#rule-json").is_editable()
     _shot(page, "rules-viewer")
     page.close()

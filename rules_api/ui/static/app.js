@@ -266,7 +266,7 @@ function tailItem(record) {
   const event = record.event || {};
   const level = (record.log && record.log.level) || "";
   return h("li", {},
-    h("time", {}, (event.ingested || record["@timestamp"] || "").replace("T", " ").slice(0, 19)),
+    h("time", { datetime: event.ingested || record["@timestamp"] || "" }, (event.ingested || record["@timestamp"] || "").slice(11, 19)),
     h("span", { class: "ds" }, event.dataset || ""),
     h("span", { class: "host" }, (record.host && record.host.name) || ""),
     h("span", { class: `lvl lvl-${level.toLowerCase()}` }, level),
@@ -276,7 +276,7 @@ function tailItem(record) {
 async function refreshTail() {
   const params = overviewParams();
   writeHash("overview", params);
-  const query = new URLSearchParams({ size: "50" });
+  const query = new URLSearchParams({ size: "25" });
   for (const name of ["dataset", "host", "level", "q"]) if (params.get(name)) query.set(name, params.get(name));
   try {
     const { body } = await api("GET", `/api/v1/records?${query}`);

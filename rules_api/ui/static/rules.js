@@ -106,6 +106,7 @@ function openEditor(etag, rule, id) {
   $("editor").hidden = false;
   $("editor-title").textContent = id ? `Rule ${id}` : "New rule";
   $("rule-json").value = JSON.stringify(rule, null, 2);
+  $("rule-json").readOnly = !(session.who && session.who.can_edit);
   $("rule-errors").replaceChildren();
   $("rule-json").removeAttribute("aria-invalid");
   $("dry-results").replaceChildren();
