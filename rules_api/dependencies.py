@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rules_api.broadcast import Broadcaster
 from rules_api.metrics import ApiMetrics
+from rules_api.overview import SummaryCache
 from rules_api.publisher import Publisher
 from rules_api.records_reader import RecordsReader
 from rules_api.rules_core import DryRunner
@@ -38,6 +39,7 @@ class AppContext:
     rules_loaded: bool = False
     topic_ready: bool = False
     last_error: dict[str, str] = field(default_factory=dict)
+    overview_cache: SummaryCache = field(default_factory=SummaryCache)
 
 
 class AuthError(Exception):

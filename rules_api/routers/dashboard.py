@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from rules_api.dependencies import Viewer, get_context
 from rules_api.errors import error_response
 from rules_api.models import ErrorBody
-from rules_api.overview import RANGES, summarize
+from rules_api.overview import RANGES, REUSE_SECONDS, summarize
 from rules_api.records_reader import RecordFilter, RecordsUnavailableError
 from rules_api.security import Role
 from rules_api.stats_reader import StatsUnavailableError
@@ -55,15 +55,18 @@ async def stats_overview(
     top: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Any:
     context = get_context(request)
-    until = int(time.time())
-    since = until - RANGES[range_]
-    try:
+
+    async def compute() -> dict[str, Any]:
+        until = int(time.time())
+        since = until - RANGES[range_]
         windows = await context.stats.windows(since, until)
+        window_seconds = context.stats.window_seconds
+        return summarize(windows, since=since, until=until, window_seconds=window_seconds, top=top)
+
+    try:
+        summary = await context.overview_cache.get((range_, top), REUSE_SECONDS[range_], compute)
     except StatsUnavailableError as exc:
         return _unavailable(exc)
-    summary = summarize(
-        windows, since=since, until=until, window_seconds=context.stats.window_seconds, top=top
-    )
     return {"range": range_, "stats_prefix": context.settings.stats_prefix, **summary}
 
 

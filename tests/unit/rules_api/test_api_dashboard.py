@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from common.schema.stats import WindowStats
 from rules_api.main import create_app
-from rules_api.overview import MAX_BUCKETS, bucket_seconds, summarize
+from rules_api.overview import MAX_BUCKETS, REUSE_SECONDS, SummaryCache, bucket_seconds, summarize
 from rules_api.records_reader import RecordFilter, RecordsUnavailableError
 from rules_api.routers.ui import ASSETS, CONTENT_SECURITY_POLICY, STATIC
 from rules_api.stats_reader import StatsUnavailableError
@@ -259,3 +259,44 @@ def test_ui_serves_only_its_own_files(dash: Dash) -> None:
     assert dash.client.get("/ui/", follow_redirects=False).headers["location"] == "/ui"
     served = set(ASSETS) | {"index.html"}
     assert {p.name for p in STATIC.iterdir()} == served
+
+
+def test_long_ranges_reuse_their_summary_short_ones_never(dash: Dash) -> None:
+    assert REUSE_SECONDS["15m"] == REUSE_SECONDS["1h"] == 0
+    for _ in range(3):
+        assert dash.get("/api/v1/stats/overview?range=1h").status_code == 200
+    assert len(dash.stats.asked) == 3
+    for _ in range(3):
+        assert dash.get("/api/v1/stats/overview?range=7d").status_code == 200
+    assert len(dash.stats.asked) == 4
+    assert dash.get("/api/v1/stats/overview?range=7d&top=3").status_code == 200  # another key
+    assert len(dash.stats.asked) == 5
+
+
+def test_a_failed_read_is_not_reused(dash: Dash) -> None:
+    dash.stats.down = True
+    assert dash.get("/api/v1/stats/overview?range=24h").status_code == 503
+    dash.stats.down = False
+    assert dash.get("/api/v1/stats/overview?range=24h").status_code == 200
+
+
+def test_summary_cache_expires_and_serialises_concurrent_reads() -> None:
+    import asyncio
+
+    now = [0.0]
+    cache = SummaryCache(clock=lambda: now[0])
+    calls: list[int] = []
+
+    async def compute() -> dict[str, Any]:
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return {"n": len(calls)}
+
+    async def scenario() -> None:
+        first = await asyncio.gather(*(cache.get(("7d", 10), 120, compute) for _ in range(5)))
+        assert first == [{"n": 1}] * 5
+        now[0] = 121
+        assert await cache.get(("7d", 10), 120, compute) == {"n": 2}
+
+    asyncio.run(scenario())
+    assert len(calls) == 2
