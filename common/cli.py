@@ -25,6 +25,7 @@ _HELP = {
     "produce": "send one Kafka message per input line",
     "stats": "read the per-window statistics from Redis",
     "errors": "the top error groups (fingerprints) from Redis",
+    "indices": "Elasticsearch index retention: delete daily indices past LOGFLOW_RETENTION_DAYS",
 }
 
 

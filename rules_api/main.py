@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from common.errors.settings import ErrorGroupSettings
-from common.settings import ElasticsearchSettings
+from common.schema.stats import StatsKeys
 from rules_api import errors, openapi
 from rules_api.auth_first import AuthFirstMiddleware
 from rules_api.broadcast import Broadcaster
@@ -19,19 +19,29 @@ from rules_api.error_groups import ErrorGroupSource, RedisErrorGroups
 from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
-from rules_api.routers import docs, health, metrics, rules
+from rules_api.records_reader import ElasticsearchRecordsReader, RecordsReader
+from rules_api.routers import dashboard, docs, health, metrics, rules, ui
 from rules_api.routers import errors as error_groups_router
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
 from rules_api.settings import ApiSettings
+from rules_api.stats_reader import RedisStatsReader, StatsReader
 from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
 
 # Every router of the app, in the order they are included; the token check before the body
 # (rules_api.auth_first) matches requests against these same routes.
-ROUTERS = (rules.router, health.router, metrics.router, docs.router, error_groups_router.router)
+ROUTERS = (
+    rules.router,
+    health.router,
+    metrics.router,
+    docs.router,
+    dashboard.router,
+    ui.router,
+    error_groups_router.router,
+)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -63,6 +73,8 @@ def create_app(
     store: RuleStore | None = None,
     publisher: Publisher | None = None,
     error_groups: ErrorGroupSource | None = None,
+    stats: StatsReader | None = None,
+    records: RecordsReader | None = None,
 ) -> FastAPI:
     """Build the app. Raises TokenConfigError when no usable token is configured."""
     settings = settings or ApiSettings.from_env()
@@ -73,6 +85,10 @@ def create_app(
         store = RedisRuleStore(settings.redis, prefix=settings.redis_prefix)
     if publisher is None:
         publisher = KafkaPublisher(settings.kafka, settings.topics.rules, settings.publish_timeout_s)
+    if stats is None:
+        stats = RedisStatsReader(settings.redis, StatsKeys(settings.stats_prefix, settings.window_seconds))
+    if records is None:
+        records = ElasticsearchRecordsReader(settings.elasticsearch, settings.index_prefix)
     api_metrics = ApiMetrics()
     broadcaster = Broadcaster(
         store,
@@ -89,6 +105,8 @@ def create_app(
         service=RulesService(store, broadcaster, settings.max_rules),
         metrics=api_metrics,
         dry_runner=DryRunner(),
+        stats=stats,
+        records=records,
     )
 
     @contextlib.asynccontextmanager
@@ -103,6 +121,8 @@ def create_app(
             context.dry_runner.close()
             await context.publisher.close()
             await context.store.close()
+            await context.stats.close()
+            await context.records.close()
             await app.state.error_groups.close()
 
     app = FastAPI(
@@ -122,7 +142,13 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.state.error_groups = error_groups or RedisErrorGroups(
-        settings.redis, ErrorGroupSettings.from_env(), ElasticsearchSettings.from_env().url
+        settings.redis,
+        ErrorGroupSettings(
+            stats_prefix=settings.stats_prefix,
+            window_seconds=settings.window_seconds,
+            index_prefix=settings.index_prefix,
+        ),
+        settings.elasticsearch.url,
     )
     # Outermost last: metrics see every answer; the token is checked before the media type and
     # size checks, before the size limit reads a chunked body and before FastAPI parses one.
