@@ -75,7 +75,7 @@ def _errors(args: argparse.Namespace) -> int:
     client = redis.Redis.from_url(
         redis_settings.url, decode_responses=True, socket_timeout=10, **redis_settings.client_kwargs()
     )
-    since = time.time() - args.since
+    since = max(0.0, time.time() - args.since)
     try:
         found = read_groups(client, keys, since)
     except RedisError as exc:

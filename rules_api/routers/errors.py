@@ -71,7 +71,8 @@ async def list_errors(
     request: Request,
     _: Viewer,
     since: Annotated[
-        str, Query(pattern=_DURATION.pattern, description="seen in this span: 30m, 24h, 7d")
+        str,
+        Query(max_length=12, pattern=_DURATION.pattern, description="seen in this span: 30m, 24h, 7d"),
     ] = "24h",
     new: Annotated[bool, Query(description="only groups first seen in that span")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -81,7 +82,8 @@ async def list_errors(
 ) -> GroupList:
     match = _DURATION.match(since)
     assert match is not None  # the Query pattern already checked it
-    since_epoch = time.time() - int(match.group(1)) * _UNITS[match.group(2)]
+    # A span longer than the epoch is all of it (and keeps the times printable).
+    since_epoch = max(0.0, time.time() - int(match.group(1)) * _UNITS[match.group(2)])
     source = _source(request)
     groups = select(
         await source.recent(since_epoch), since_epoch=since_epoch, new_only=new, order=order, limit=limit

@@ -71,7 +71,16 @@ def test_new_lists_only_groups_first_seen_in_the_span(client: TestClient) -> Non
     assert fingerprints(client, "?new=true") == ["aaaa000000000002", "aaaa000000000003"]
 
 
-@pytest.mark.parametrize("query", ["?since=yesterday", "?since=0h", "?order=name", "?limit=0", "?new=maybe"])
+def test_a_span_longer_than_the_epoch_lists_everything(client: TestClient) -> None:
+    response = client.get("/api/v1/errors?since=99999999999d&order=count", headers=VIEWER)
+    assert response.status_code == 200, response.text
+    assert response.json()["since"] == "1970-01-01T00:00:00.000Z" and len(response.json()["groups"]) == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?since=yesterday", "?since=0h", "?since=1234567890123d", "?order=name", "?limit=0", "?new=maybe"],
+)
 def test_bad_parameters_are_422(client: TestClient, query: str) -> None:
     response = client.get(f"/api/v1/errors{query}", headers=VIEWER)
     assert response.status_code == 422, response.text
