@@ -28,6 +28,7 @@ class RecordFilter:
     host: str = ""
     level: str = ""
     text: str = ""
+    fingerprint: str = ""  # error.fingerprint: an error group's records (docs/errors.md)
 
     def query(self) -> dict[str, Any]:
         clauses: list[dict[str, Any]] = []
@@ -35,6 +36,7 @@ class RecordFilter:
             ("event.dataset", self.dataset),
             ("host.name", self.host),
             ("log.level", self.level),
+            ("error.fingerprint", self.fingerprint),
         ):
             if value:
                 clauses.append({"term": {field: value}})

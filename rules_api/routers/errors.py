@@ -10,9 +10,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from common.schema.error_groups import ErrorGroup, iso, records_link, select
-from rules_api.dependencies import Viewer
+from rules_api.dependencies import Viewer, get_context
 from rules_api.error_groups import ErrorGroupSource
+from rules_api.errors import error_response
 from rules_api.models import ErrorBody
+from rules_api.records_reader import RecordFilter, RecordsUnavailableError
 
 router = APIRouter(
     prefix="/api/v1",
@@ -91,16 +93,34 @@ async def list_errors(
     return GroupList(since=iso(since_epoch), order=order, groups=[_view(g, source) for g in groups])
 
 
+Fingerprint = Annotated[str, Path(min_length=1, max_length=256, description="the group's error.fingerprint")]
+
+
 @router.get("/errors/{fingerprint}", response_model=Group, summary="one error group")
 async def get_error(
     request: Request,
     _: Viewer,
-    fingerprint: Annotated[
-        str, Path(min_length=1, max_length=256, description="the group's error.fingerprint")
-    ],
+    fingerprint: Fingerprint,
 ) -> Group:
     source = _source(request)
     group = await source.get(fingerprint)
     if group is None:
         raise HTTPException(404, f"no error group {fingerprint!r} (never seen, or expired)")
     return _view(group, source)
+
+
+@router.get("/errors/{fingerprint}/records", summary="one error group's newest records")
+async def error_records(
+    request: Request,
+    _: Viewer,
+    fingerprint: Fingerprint,
+    size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Any:
+    """The group's records, newest first, by the same term query as its ``records`` link, read here
+    so that the page never needs Elasticsearch's address or credentials. A group the job has not
+    written yet (or that expired) may still have records: no 404, just what Elasticsearch holds."""
+    try:
+        records = await get_context(request).records.records(RecordFilter(fingerprint=fingerprint), size)
+    except RecordsUnavailableError as exc:
+        return error_response(503, "unavailable", str(exc), headers={"Retry-After": "5"})
+    return {"fingerprint": fingerprint, "count": len(records), "records": records}

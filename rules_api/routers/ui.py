@@ -39,6 +39,7 @@ ASSETS: dict[str, str] = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
+    "errors.js": "text/javascript; charset=utf-8",
     "rules.js": "text/javascript; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

@@ -1,11 +1,13 @@
 """The /ui console in a real headless Chromium (Debian's `chromium`, driven by Playwright), against a
 private pipeline on the real stack: the overview shows the counters the job wrote to Redis, the live
 tail shows a line just produced, the rules console creates, validates, dry-runs, saves, disables and
-rolls back a rule, and a viewer cannot save.
+rolls back a rule, a viewer cannot save, and the Errors view lists error groups (seeded through
+``common.schema.error_groups``' writer under the pipeline's stats prefix, since the job does not write
+groups yet) with one group's records as the job indexed them.
 
 Screenshots of every page land in ``<repo>/.logflow/artifacts/ui/`` (printed at the end); with
 ``LOGFLOW_UPDATE_SCREENSHOTS=1`` the overview and console shots are also copied to docs/images/ for
-the README.
+the README and docs/errors.md.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import httpx
 import pytest
 from e2e_harness import LOGFLOW, Pipeline, free_port, wait_for
 
-from common.settings import REPO_ROOT
+from common.schema.error_groups import ErrorGroup, ErrorGroupKeys, group_commands
+from common.settings import REPO_ROOT, RedisSettings
+from jobs.sinks.redis_stats import connect
 from rules_api.security import hash_token
 
 pytestmark = pytest.mark.e2e
@@ -344,4 +348,99 @@ def test_a_viewer_sees_rules_read_only(browser: Any, ui_server: UiServer, pipeli
     assert json.loads(page.locator("#rule-json").input_value())["id"] == rule_id
     assert not page.locator("#rule-json").is_editable()
     _shot(page, "rules-viewer")
+    page.close()
+
+
+def _seed_groups(pipeline: Pipeline, groups: list[ErrorGroup]) -> None:
+    """The groups as the job will write them: the contract's commands, in one MULTI/EXEC."""
+    keys = ErrorGroupKeys(pipeline.stats_prefix, pipeline.window_seconds)
+    client = connect(RedisSettings.from_env())
+    try:
+        pipe = client.pipeline(transaction=True)
+        for group in groups:
+            for command in group_commands(keys, group, 3600):
+                pipe.execute_command(*command)
+        pipe.execute()
+    finally:
+        client.close()
+
+
+def test_errors_view_lists_groups_and_a_groups_records(
+    browser: Any, ui_server: UiServer, pipeline: Pipeline
+) -> None:
+    marker = f"uierr{time.time_ns()}"
+    pipeline.produce([f'level=error msg="payment {n} declined for {marker}"' for n in (7, 8)])
+    query = {"match_phrase": {"message": marker}}
+    wait_for("both error records indexed", lambda: pipeline.count(query) == 2, 90, 1.0)
+    fingerprints = {hit["_source"]["error"]["fingerprint"] for hit in pipeline.search(query)}
+    assert len(fingerprints) == 1, fingerprints  # the same error with other numbers: one group
+    (fingerprint,) = fingerprints
+    now = time.time()
+    old = ErrorGroup(
+        "0ld0000000000001", 120, now - 3 * 86400, now - 600, "db down", "java.io.IOException", "log4j", "db-1"
+    )
+    fresh = ErrorGroup(
+        fingerprint,
+        2,
+        now - 120,
+        now - 60,
+        f"payment 7 declined for {marker}",
+        "",
+        "logfmt",
+        "web-1",
+        "shop",
+        f"payment <num> declined for {marker}",
+    )
+    _seed_groups(pipeline, [old, fresh])
+
+    page = _sign_in(browser, ui_server, "viewer", "#errors?since=24h")
+    page.wait_for_selector(f"#groups li[data-key='{fingerprint}']", timeout=UI_TIMEOUT_MS)
+    keys = lambda: page.eval_on_selector_all("#groups li", "items => items.map(i => i.dataset.key)")  # noqa: E731
+    assert keys() == [fingerprint, old.fingerprint]  # most recently seen first
+    row = page.locator(f"#groups li[data-key='{old.fingerprint}']").inner_text()
+    assert "120" in row and "java.io.IOException" in row and "db down" in row and "log4j · db-1" in row
+
+    page.select_option("#errors-order", "count")
+    page.wait_for_function(
+        "fp => document.querySelector('#groups li').dataset.key === fp", arg=old.fingerprint
+    )
+    assert "order=count" in page.url
+    page.check("#errors-new")  # the old group was first seen 3 days ago
+    page.wait_for_function("() => document.querySelectorAll('#groups li').length === 1")
+    assert keys() == [fingerprint] and "new=1" in page.url
+
+    # The keyboard opens a group: focus its link, Enter; the detail takes focus, Escape closes it.
+    page.focus(f"#groups a[data-fingerprint='{fingerprint}']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#group:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "group"
+    assert f"group={fingerprint}" in page.url
+    assert page.locator("#group-message").inner_text() == f"payment 7 declined for {marker}"
+    assert "<num>" in page.locator("#group-template").inner_text()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#group-records li:not(.muted)').length === 2", timeout=UI_TIMEOUT_MS
+    )
+    records = page.locator("#group-records").inner_text()
+    assert "payment 7 declined" in records and "payment 8 declined" in records
+    assert fingerprint in (page.locator("#group-search").text_content() or "")  # inside a closed <details>
+    page.uncheck("#errors-new")  # both groups in the shot; the open group stays open
+    page.wait_for_function("() => document.querySelectorAll('#groups li').length === 2")
+    assert f"group={fingerprint}" in page.url and "new=1" not in page.url
+    _shot(page, "errors")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    _shot(page, "errors-phone", full_page=False)
+    page.focus("#group-close")  # Escape anywhere in the open group closes it
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#group", state="hidden")
+    assert "group=" not in page.url
+    assert page.evaluate("document.activeElement.dataset.fingerprint") == fingerprint
+
+    # A shared link opens the same view, filters and group.
+    shared = _sign_in(
+        browser, ui_server, "viewer", f"#errors?since=24h&order=count&new=1&group={fingerprint}"
+    )
+    shared.wait_for_selector("#group:not([hidden])")
+    assert shared.locator("#errors-order").input_value() == "count" and shared.is_checked("#errors-new")
+    shared.close()
     page.close()

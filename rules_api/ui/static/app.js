@@ -1,5 +1,6 @@
 // The logflow console: sign-in, view routing, the overview. No framework, no build step.
 import { stackedBars } from "./charts.js";
+import { ERRORS_EVERY_MS, errorsTick, initErrors, showErrors } from "./errors.js";
 import { initRules, showRules } from "./rules.js";
 
 const TOKEN_KEY = "logflow.token";
@@ -138,10 +139,11 @@ function show(view) {
   $("login-view").hidden = signedIn;
   $("overview-view").hidden = view !== "overview";
   $("rules-view").hidden = view !== "rules";
+  $("errors-view").hidden = view !== "errors";
   $("nav").hidden = !signedIn;
   $("who").hidden = !signedIn;
   $("logout").hidden = !signedIn;
-  for (const name of ["overview", "rules"]) {
+  for (const name of ["overview", "errors", "rules"]) {
     const link = $(`nav-${name}`);
     if (name === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -156,6 +158,10 @@ async function route() {
   if (view === "rules") {
     show("rules");
     await showRules(params);
+  } else if (view === "errors") {
+    show("errors");
+    showErrors(params);
+    timers.push(setInterval(errorsTick, ERRORS_EVERY_MS));
   } else {
     show("overview");
     $("range").value = ["15m", "1h", "24h", "7d"].includes(params.get("range")) ? params.get("range") : "1h";
@@ -262,7 +268,7 @@ function alertItem(alert) {
     h("span", { class: "msg" }, alert.message || ""));
 }
 
-function tailItem(record) {
+export function tailItem(record) {
   const event = record.event || {};
   const level = (record.log && record.log.level) || "";
   return h("li", {},
@@ -318,6 +324,7 @@ function init() {
   });
   window.addEventListener("hashchange", route);
   initRules();
+  initErrors();
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) signIn(token).then((ok) => (ok ? route() : show("login")));
   else show("login");
