@@ -54,9 +54,9 @@ from bench_api import percentile  # noqa: E402
 from bench_rules import LOGHUB, corpus_words, make_rules  # noqa: E402
 from e2e_harness import Pipeline, wait_for  # noqa: E402
 
+from common.schema.alert import ALERT_DATASET  # noqa: E402
 from common.settings import flink_rest_url, logflow_home  # noqa: E402
-from jobs.elements import ALERT_DATASET  # noqa: E402
-from jobs.flink_rest import FlinkRest  # noqa: E402
+from jobs.control.flink_rest import FlinkRest  # noqa: E402
 
 SAMPLES = REPO / "deploy" / "samples" / "mixed.log"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -25,7 +25,7 @@ import httpx
 
 from common.schema.stats import StatsKeys, WindowStats
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
-from jobs.flink_rest import FlinkRest
+from jobs.control.flink_rest import FlinkRest
 from jobs.sinks.redis_stats import connect, read_windows
 
 LOGFLOW = str(Path(sys.executable).parent / "logflow")
