@@ -37,6 +37,7 @@ GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFF
 # checks could only turn odd input into a different error.
 TARGETS: dict[str, tuple[str, ...] | None] = {
     "parsing": None,
+    "processing": ("core.py",),
     "rules": ("actions.py", "compiled.py", "conditions.py", "decide.py", "engine.py", "regex.py"),
 }
 _SKIP = {"cli.py", "__init__.py"}

@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.format import Format
 from common.parsing.numbers import INTS, to_int
 from common.parsing.timestamps import MONTH_DIGITS
 
@@ -115,3 +116,6 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         if labels:
             rec["labels"] = labels
     return rec
+
+
+FORMAT: Final = Format("access", line=parse)

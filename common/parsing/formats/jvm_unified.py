@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 
 _JVM_RE: Final = re.compile(
@@ -45,3 +46,7 @@ def parse_untimed(text: str, ctx: Context) -> dict[str, Any] | None:
             process["thread"] = {"id": ids[1]}
         rec["process"] = process
     return rec
+
+
+TIMED: Final = Format("jvm.unified", after_stamp=parse_tail)
+UNTIMED: Final = Format("jvm.unified.untimed", line=parse_untimed)

@@ -10,6 +10,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import Format
 from common.parsing.timestamps import MONTH_DIGITS
 
 _REDIS_RE: Final = re.compile(
@@ -35,3 +36,6 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "labels": {"redis_role": role},
         "event": {"dataset": "redis"},
     }
+
+
+FORMAT: Final = Format("redis", line=parse)
