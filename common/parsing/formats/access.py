@@ -118,4 +118,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-FORMAT: Final = Format("access", line=parse)
+FORMAT: Final[Format] = Format("access", line=parse)

@@ -66,4 +66,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-FORMAT: Final = Format("apache.error", line=parse)
+FORMAT: Final[Format] = Format("apache.error", line=parse)

@@ -28,4 +28,4 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return {"@timestamp": ts, "message": rest[10:], "event": {"dataset": "cri"}, "labels": labels}
 
 
-FORMAT: Final = Format("cri", after_stamp=parse_tail, opens=LINE)
+FORMAT: Final[Format] = Format("cri", after_stamp=parse_tail, opens=LINE)

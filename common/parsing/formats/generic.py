@@ -36,4 +36,4 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return rec
 
 
-FORMAT: Final = Format("generic", after_stamp=parse_tail)
+FORMAT: Final[Format] = Format("generic", after_stamp=parse_tail)

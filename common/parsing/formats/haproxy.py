@@ -69,4 +69,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-FORMAT: Final = Format("haproxy", line=parse)
+FORMAT: Final[Format] = Format("haproxy", line=parse)

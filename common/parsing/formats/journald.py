@@ -68,8 +68,8 @@ def parse_rsyslog_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any
     return parse_iso_tail(rest[1:], ts, colon_offset=True)
 
 
-FULL: Final = Format("journald.short-full", line=parse_full, opens=PAYLOAD)
-UNIX: Final = Format("journald.short-unix", line=parse_unix, opens=PAYLOAD)
+FULL: Final[Format] = Format("journald.short-full", line=parse_full, opens=PAYLOAD)
+UNIX: Final[Format] = Format("journald.short-unix", line=parse_unix, opens=PAYLOAD)
 # After an RFC 3339 stamp: a "+01:00"/"Z" zone is an rsyslog file, "+0100" journald's short-iso.
-RSYSLOG: Final = Format("syslog.rfc3339", after_stamp=parse_rsyslog_tail, opens=PAYLOAD)
-SHORT_ISO: Final = Format("journald.short-iso", after_stamp=parse_short_iso_tail, opens=PAYLOAD)
+RSYSLOG: Final[Format] = Format("syslog.rfc3339", after_stamp=parse_rsyslog_tail, opens=PAYLOAD)
+SHORT_ISO: Final[Format] = Format("journald.short-iso", after_stamp=parse_short_iso_tail, opens=PAYLOAD)

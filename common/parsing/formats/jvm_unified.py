@@ -48,5 +48,5 @@ def parse_untimed(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-TIMED: Final = Format("jvm.unified", after_stamp=parse_tail)
-UNTIMED: Final = Format("jvm.unified.untimed", line=parse_untimed)
+TIMED: Final[Format] = Format("jvm.unified", after_stamp=parse_tail)
+UNTIMED: Final[Format] = Format("jvm.unified.untimed", line=parse_untimed)

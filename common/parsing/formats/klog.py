@@ -41,4 +41,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     }
 
 
-FORMAT: Final = Format("klog", line=parse)
+FORMAT: Final[Format] = Format("klog", line=parse)

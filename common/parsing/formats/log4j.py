@@ -166,4 +166,4 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return None
 
 
-FORMAT: Final = Format("log4j", after_stamp=parse_tail)
+FORMAT: Final[Format] = Format("log4j", after_stamp=parse_tail)

@@ -86,6 +86,6 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return _record(ts, level, tag, pid, tid, msg)
 
 
-THREADTIME: Final = Format("logcat", line=parse)
-BRIEF: Final = Format("logcat.brief", line=parse_brief)
-AFTER_STAMP: Final = Format("logcat.stamped", after_stamp=parse_tail)
+THREADTIME: Final[Format] = Format("logcat", line=parse)
+BRIEF: Final[Format] = Format("logcat.brief", line=parse_brief)
+AFTER_STAMP: Final[Format] = Format("logcat.stamped", after_stamp=parse_tail)

@@ -232,4 +232,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-FORMAT: Final = Format("logfmt", line=parse)
+FORMAT: Final[Format] = Format("logfmt", line=parse)

@@ -82,4 +82,4 @@ def _add_context(rec: dict[str, Any], labels: dict[str, Any], context: str) -> N
             labels[label] = value
 
 
-FORMAT: Final = Format("nginx.error", after_stamp=parse_tail)
+FORMAT: Final[Format] = Format("nginx.error", after_stamp=parse_tail)

@@ -67,5 +67,5 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return rec
 
 
-BASIC: Final = Format("python.basic", line=parse_basic)
-AFTER_STAMP: Final = Format("python", after_stamp=parse_tail)
+BASIC: Final[Format] = Format("python.basic", line=parse_basic)
+AFTER_STAMP: Final[Format] = Format("python", after_stamp=parse_tail)

@@ -38,4 +38,4 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     }
 
 
-FORMAT: Final = Format("redis", line=parse)
+FORMAT: Final[Format] = Format("redis", line=parse)

@@ -162,5 +162,5 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-RFC3164: Final = Format("syslog.rfc3164", line=parse_rfc3164, opens=PAYLOAD)
-RFC5424: Final = Format("syslog.rfc5424", line=parse_rfc5424, opens=PAYLOAD)
+RFC3164: Final[Format] = Format("syslog.rfc3164", line=parse_rfc3164, opens=PAYLOAD)
+RFC5424: Final[Format] = Format("syslog.rfc5424", line=parse_rfc5424, opens=PAYLOAD)

@@ -28,4 +28,4 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return {"@timestamp": ts, "message": msg, "log": log, "event": {"dataset": "windows.cbs"}}
 
 
-FORMAT: Final = Format("windows.cbs", after_stamp=parse_tail)
+FORMAT: Final[Format] = Format("windows.cbs", after_stamp=parse_tail)

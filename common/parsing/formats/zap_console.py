@@ -63,4 +63,4 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     return rec
 
 
-FORMAT: Final = Format("zap.console", after_stamp=parse_tail)
+FORMAT: Final[Format] = Format("zap.console", after_stamp=parse_tail)
