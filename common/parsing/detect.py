@@ -1,10 +1,9 @@
-"""Format detection: the machinery that runs the registry's candidates (``common.parsing.registry``).
+"""Format detection: a cheap first-character dispatch so each line tries only a few candidate parsers.
 
-A cheap first-character dispatch picks the shape of a line, so each line tries only a few
-candidates. Lines that start with a timestamp (ISO, ``yy/MM/dd``, ``yyMMdd HHmmss``,
-``yyyyMMdd-HH:mm:ss``) have it parsed once here, and the rest of the line is offered to the formats
-that follow such a stamp. A record whose format ``opens`` its message (syslog, journald, CRI) has
-the message parsed as well; the payload's fields win and ``labels.envelope`` names the wrapper.
+Lines that start with a timestamp (ISO, ``yy/MM/dd``, ``yyMMdd HHmmss``, ``yyyyMMdd-HH:mm:ss``) have it
+parsed once here, and the rest of the line is offered to the tail parsers of the formats that use
+that stamp. A syslog/journald line whose payload is JSON, logfmt, klog or an access log has the payload
+parsed as well; the payload's fields win and ``labels.envelope`` names the wrapper.
 """
 
 from __future__ import annotations
@@ -13,12 +12,29 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from common.parsing import registry
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.format import LINE, Format, Record
-from common.parsing.formats import json_lines
-from common.parsing.registry import COLON_ZONE, NO_ZONE, OTHER_ZONE, StampKind
+from common.parsing.formats import (
+    access,
+    apache_error,
+    generic,
+    haproxy,
+    journald,
+    json_lines,
+    jvm_unified,
+    klog,
+    log4j,
+    logcat,
+    logfmt,
+    nginx_error,
+    python_logging,
+    redis,
+    syslog,
+    windows_cbs,
+    zap_console,
+)
 from common.parsing.timestamps import MONTH_DIGITS, parse_offset
+
+Parser = Callable[[str, Context], "dict[str, Any] | None"]
 
 _ISO_PREFIX_RE: Final = re.compile(
     r"(\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?"
@@ -84,36 +100,34 @@ _COMPACT_YEAR_SLOT: Final = stamp_cache_slot()
 _DAY_MONTH_SLOT: Final = stamp_cache_slot()
 
 
-def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> Record | None:
-    """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the
-    formats that follow a stamp. ``iso`` False: the caller knows the line has no ISO date there."""
+def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> dict[str, Any] | None:
+    """Parse a leading timestamp (at ``start``; 1 when it is in brackets) and offer the rest to the tails.
+
+    ``iso`` False: the caller knows the line has no ISO date there.
+    """
     zone: str | None = None
     separator = " "
-    zone_kind = NO_ZONE
     m = _ISO_PREFIX_RE.match(text, start) if iso else None
     if m is not None:
         key, separator, frac, zone = m.groups()
-        kind = _ISO_KIND
         # The zone changes the value: it goes into the key, after a separator no stamp contains.
-        if zone is None:
-            ts = ctx.cached_stamp(_ISO_SLOT, key, frac or "", _iso_fields)
-        else:
-            ts = ctx.cached_stamp(_ISO_SLOT, f"{key}\0{zone.strip()}", frac or "", _iso_fields)
-            zone_kind = COLON_ZONE if ":" in zone or zone == "Z" else OTHER_ZONE
+        ts = ctx.cached_stamp(
+            _ISO_SLOT, key if zone is None else f"{key}\0{zone.strip()}", frac or "", _iso_fields
+        )
     elif (m := _SLASH_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
-        kind = _SLASH_KIND
         ts = ctx.cached_stamp(_SLASH_SLOT, key, frac or "", _slash_fields)
+        if not start and text[m.end() : m.end() + 2] == " [":
+            rec = nginx_error.parse_tail(text[m.end() :], ts, ctx)
+            if rec is not None:
+                return rec
     elif (m := _COMPACT_PREFIX_RE.match(text, start)) is not None:
-        kind = _COMPACT_KIND
         ts = ctx.cached_stamp(_COMPACT_SLOT, m.group(1), "", _compact_fields)
     elif (m := _COMPACT_YEAR_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
-        kind = _COMPACT_YEAR_KIND
         ts = ctx.cached_stamp(_COMPACT_YEAR_SLOT, key, frac or "", _compact_year_fields)
     elif (m := _DAY_MONTH_PREFIX_RE.match(text, start)) is not None:
         key, _, frac = m.groups()
-        kind = _DAY_MONTH_KIND
         ts = ctx.cached_stamp(_DAY_MONTH_SLOT, key, frac or "", _day_month_fields)
         if ts == REJECT:  # not a month name
             return None
@@ -124,22 +138,134 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> R
         if rest[:1] != "]":
             return None
         rest = rest[1:]
-    # The table for this kind of stamp: see _after_stamp_tables for the numbering.
-    by_first = _AFTER_STAMP[kind + (6 if separator == "T" else 0) + zone_kind * 2 + (1 if start else 0)]
-    steps = by_first.get(rest[:1])
-    if steps is None:
-        steps = by_first["other"]
-    for parse, when, final, opens in steps:
-        if when is None or when(rest):
-            rec = parse(rest, ts, ctx)
+    if not rest:
+        return generic.parse_tail(rest, ts, ctx)
+    first = rest[0]
+    if first == ",":
+        return windows_cbs.parse_tail(rest, ts, ctx) or generic.parse_tail(rest, ts, ctx)
+    if first != " ":
+        if first == "\t":
+            rec = zap_console.parse_tail(rest, ts, ctx)
             if rec is not None:
-                return rec if opens is None else _open(rec, opens, ctx)
-            if final:
-                return None
+                return rec
+        if first == "[" and start:
+            rec = jvm_unified.parse_tail(rest, ts, ctx)
+            if rec is not None:
+                return rec
+        return generic.parse_tail(rest, ts, ctx)
+    if separator == "T" and rest[1:7] in _CRI_STREAMS and rest[8:10] in _CRI_TAGS:
+        return _cri(rest, ts, ctx)
+    rec = log4j.parse_tail(rest, ts, ctx)
+    if rec is None:
+        rec = python_logging.parse_tail(rest, ts, ctx)
+    if rec is None and rest[1:2] in _SPACE_OR_DIGIT:
+        rec = logcat.parse_tail(rest, ts, ctx)
+    if rec is None and separator == "T" and zone is not None:
+        rec = journald.parse_iso_tail(rest[1:], ts, colon_offset=":" in zone or zone == "Z")
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    if rec is None:
+        rec = generic.parse_tail(rest, ts, ctx)
+    return rec
+
+
+_SPACE_OR_DIGIT: Final = frozenset(" 0123456789")
+_CRI_STREAMS: Final = frozenset(("stdout", "stderr"))
+_CRI_TAGS: Final = frozenset(("F ", "P "))
+
+
+def _cri(rest: str, ts: str | None, ctx: Context) -> dict[str, Any]:
+    """The CRI log format (containerd, CRI-O: Kubernetes' /var/log/containers/*.log):
+    ``<RFC 3339 time> <stdout|stderr> <F|P> <line>``. The line is parsed as a line of any format and
+    its fields win, as for Docker's json-file; ``P`` marks a long line the runtime split."""
+    payload = rest[10:]
+    labels = {"envelope": "cri", "stream": rest[1:7]}
+    if rest[8] == "P":
+        labels["partial"] = "true"
+    outer: dict[str, Any] = {
+        "@timestamp": ts,
+        "message": payload,
+        "event": {"dataset": "cri"},
+        "labels": labels,
+    }
+    inner = parse_known(payload, ctx) if payload else None
+    return outer if inner is None else _merge_payload(outer, inner)
+
+
+# Each parser below is tried only when the line has the characters its pattern requires at fixed
+# places (a failed regex attempt costs several times such a check).
+
+
+def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
+    c4 = text[4:5]
+    if c4 == "-":  # ISO date first: by far the most common digit-led shape
+        rec = _timestamped(text, ctx)
+        if rec is not None:
+            return rec
+    c2 = text[2:3]
+    if c2 == "-":
+        rec = logcat.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if ":" in text[1:8]:
+        rec = redis.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if " [" in text:
+        rec = access.parse(text, ctx) or haproxy.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if c4 != "-" and (
+        c2 == "/"
+        or c4 == "/"
+        or text[6:7] == " "
+        or text[8:9] in _COMPACT_YEAR_SEPARATORS
+        or text[1:2] == " "
+    ):
+        rec = _timestamped(text, ctx, iso=False)
+        if rec is not None:
+            return rec
+    if "." in text[9:12]:
+        rec = journald.parse_unix(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
     return None
 
 
-def _json(text: str, ctx: Context) -> Record | None:
+_COMPACT_YEAR_SEPARATORS: Final = frozenset("-T ")
+
+
+def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
+    c = text[0]
+    if c in "IWEF" and text[1:2].isdecimal():
+        rec = klog.parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[1:2] == "/":
+        rec = logcat.parse_brief(text, ctx)
+        if rec is not None:
+            return rec
+    if text[3:4] == " ":
+        rec = syslog.parse_rfc3164(text, ctx) or journald.parse_full(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return python_logging.parse_basic(text, ctx) or logfmt.parse(text, ctx) or _access(text, ctx)
+
+
+def _lower(text: str, ctx: Context) -> dict[str, Any] | None:
+    rec = logfmt.parse(text, ctx) or _access(text, ctx)
+    if rec is None and text[3:4] == " ":
+        rec = syslog.parse_rfc3164(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return rec
+
+
+def _access(text: str, ctx: Context) -> dict[str, Any] | None:
+    return access.parse(text, ctx) if " [" in text else None
+
+
+def _json(text: str, ctx: Context) -> dict[str, Any] | None:
     rec = json_lines.parse(text, ctx, parse_known)
     # ECS input may name a wrapper dataset itself ("syslog"): its message is a payload like any other.
     if rec is not None and rec["event"]["dataset"] in _ENVELOPES:
@@ -147,100 +273,46 @@ def _json(text: str, ctx: Context) -> Record | None:
     return rec
 
 
-def _json_payload(text: str, ctx: Context) -> Record | None:
-    return json_lines.parse(text, ctx, parse_known)
+_RFC5424_START_RE: Final = re.compile(r"<\d{1,3}>\d")
 
 
-def _nginx_payload(text: str, ctx: Context) -> Record | None:
-    rec = _timestamped(text, ctx, iso=False)
-    return rec if rec is not None and rec["event"]["dataset"] == "nginx.error" else None
+def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
+    if _RFC5424_START_RE.match(text):
+        rec = syslog.parse_rfc5424(text, ctx) or syslog.parse_rfc3164(text, ctx)
+    else:
+        rec = syslog.parse_rfc3164(text, ctx)
+    return None if rec is None else _open_envelope(rec, ctx)
 
 
-_STEPS: Final = registry.Steps(
-    stamped=Format("stamped", line=_timestamped),
-    stamped_not_iso=Format("stamped", line=lambda text, ctx: _timestamped(text, ctx, iso=False)),
-    bracket_stamped=Format("stamped", line=lambda text, ctx: _timestamped(text, ctx, start=1)),
-    json=Format("json", line=_json),
-    json_payload=Format("json", line=_json_payload),
-    nginx_payload=Format("nginx.error", line=_nginx_payload),
-)
-
-# (parse, check, final, opens): a registry candidate unpacked for the per-line loops.
-LineStep = tuple[Callable[[str, Context], Record | None], Callable[[str], bool] | None, bool, str | None]
-StampedStep = tuple[
-    Callable[[str, str | None, Context], Record | None], Callable[[str], bool] | None, bool, str | None
-]
+def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
+    if text[1:2].isdecimal():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
+        # JVM unified logging without a time decoration starts with the uptime: "[0.012s][info][gc]".
+        return _timestamped(text, ctx, start=1) or jvm_unified.parse_untimed(text, ctx)
+    return apache_error.parse(text, ctx)
 
 
-def _line_steps(candidates: tuple[registry.Candidate, ...]) -> tuple[LineStep, ...]:
-    steps: list[LineStep] = []
-    for c in candidates:
-        assert c.format.line is not None, f"{c.format.name} does not parse whole lines"
-        steps.append((c.format.line, c.when, c.final, c.format.opens))
-    return tuple(steps)
+def other(text: str, ctx: Context) -> dict[str, Any] | None:
+    """Lines starting with a character no format favours: only the shapes that allow it."""
+    return _access(text, ctx) or logfmt.parse(text, ctx)
 
 
-def _stamped_steps(
-    candidates: tuple[registry.StampedCandidate, ...], kind: StampKind
-) -> tuple[StampedStep, ...]:
-    steps: list[StampedStep] = []
-    for c in candidates:
-        assert c.format.after_stamp is not None, f"{c.format.name} does not follow a timestamp"
-        if c.stamp is None or c.stamp(kind):
-            steps.append((c.format.after_stamp, c.when, c.final, c.format.opens))
-    return tuple(steps)
+def _build_dispatch() -> dict[str, Parser]:
+    table: dict[str, Parser] = {"{": _json, "<": _angle, "[": _bracket, ":": other}
+    for code in range(128):
+        c = chr(code)
+        if c in table:
+            continue
+        if c.isdecimal():
+            table[c] = _digit
+        elif c.isupper():
+            table[c] = _upper
+        elif c.islower() or c == "_":
+            table[c] = _lower
+    return table
 
 
-def _after_stamp_tables() -> list[dict[str, tuple[StampedStep, ...]]]:
-    """Per kind of stamp, the registry's AFTER_STAMP with the candidates that cannot follow it left out.
-
-    Indexed by ``12 * style + 6 * t_separator + 2 * zone + bracketed``: a list index per line is
-    cheaper than hashing a key.
-    """
-    tables: list[dict[str, tuple[StampedStep, ...]]] = []
-    for style in registry.STYLES:
-        for t_separator in (False, True):
-            for zone in (NO_ZONE, COLON_ZONE, OTHER_ZONE):
-                for bracketed in (False, True):
-                    kind = StampKind(style, t_separator, zone, bracketed)
-                    tables.append(
-                        {
-                            first: _stamped_steps(candidates, kind)
-                            for first, candidates in registry.AFTER_STAMP.items()
-                        }
-                    )
-    return tables
-
-
-_ISO_KIND, _SLASH_KIND, _COMPACT_KIND, _COMPACT_YEAR_KIND, _DAY_MONTH_KIND = (
-    12 * registry.STYLES.index(style) for style in ("iso", "slash", "compact", "compact-year", "day-month")
-)
-
-
-# The registry's tables, unpacked once into plain tuples: the loops below run for every line.
-_AFTER_STAMP: Final = _after_stamp_tables()
-_PAYLOAD: Final = _line_steps(registry.payload_candidates(_STEPS))
-
-
-def _try(steps: tuple[LineStep, ...], text: str, ctx: Context) -> Record | None:
-    for parse, when, final, opens in steps:
-        if when is None or when(text):
-            rec = parse(text, ctx)
-            if rec is not None:
-                return rec if opens is None else _open(rec, opens, ctx)
-            if final:
-                return None
-    return None
-
-
-def _build_dispatch() -> dict[str, tuple[LineStep, ...]]:
-    shapes = {shape: _line_steps(c) for shape, c in registry.candidates(_STEPS).items()}
-    return {chr(code): shapes[registry.shape_of(chr(code))] for code in range(128)}
-
-
-# First character -> the candidates of its shape; any other first character is shape "other".
+# First character -> parser; any other first character goes to ``other``.
 DISPATCH: Final = _build_dispatch()
-OTHER: Final = _line_steps(registry.candidates(_STEPS)["other"])
 
 
 def _merge_payload(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
@@ -266,24 +338,36 @@ def _deep_update(target: dict[str, Any], source: dict[str, Any]) -> None:
             target[key] = value
 
 
+def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
+    c = message[:1]
+    if c == "{":
+        return json_lines.parse(message, ctx, parse_known)
+    if c in "IWEF" and message[1:2].isdecimal():
+        return klog.parse(message, ctx)
+    if "=" in message[:64]:
+        rec = logfmt.parse(message, ctx)
+        if rec is not None:
+            return rec
+    if '] "' in message and (rec := access.parse(message, ctx)) is not None:
+        return rec
+    if c.isdecimal() and " [" in message[:48] and (rec := haproxy.parse(message, ctx)) is not None:
+        return rec
+    if message[4:5] == "/" and " [" in message[19:30]:  # nginx's error_log to syslog keeps its stamp
+        rec = _timestamped(message, ctx, iso=False)
+        if rec is not None and rec["event"]["dataset"] == "nginx.error":
+            return rec
+    return None
+
+
 def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """A syslog/journald record whose message is JSON, logfmt, klog, an access, HAProxy or nginx error
     log line: parse that too."""
     message = rec.get("message")
     if message:
-        inner = _try(_PAYLOAD, message, ctx)
+        inner = _payload(message, ctx)
         if inner is not None:
             return _merge_payload(rec, inner)
     return rec
-
-
-def _open(rec: Record, opens: str, ctx: Context) -> Record:
-    if opens != LINE:
-        return _open_envelope(rec, ctx)
-    # A container runtime's wrapper: its message is a line of any format.
-    message = rec.get("message")
-    inner = parse_known(message, ctx) if message else None
-    return rec if inner is None else _merge_payload(rec, inner)
 
 
 # A log file's name: "nova-api.log", "app.log.1", "nova-api.log.1.2017-05-16_13:53:08", "/var/log/x.log".
@@ -299,7 +383,7 @@ def _file_prefixed(text: str, ctx: Context) -> dict[str, Any] | None:
     rest = text[space + 1 :]
     if not rest:
         return None
-    rec = _try(DISPATCH.get(rest[0], OTHER), rest, ctx)
+    rec = DISPATCH.get(rest[0], other)(rest, ctx)
     if rec is not None:
         log = rec.get("log")
         if not isinstance(log, dict):
@@ -312,4 +396,4 @@ def parse_known(text: str, ctx: Context) -> dict[str, Any] | None:
     """A partial record for ``text`` in a recognised format, or None."""
     if not text:
         return None
-    return _try(DISPATCH.get(text[0], OTHER), text, ctx) or _file_prefixed(text, ctx)
+    return DISPATCH.get(text[0], other)(text, ctx) or _file_prefixed(text, ctx)

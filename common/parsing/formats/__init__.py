@@ -1,3 +1,2 @@
-"""One module per log format family, each declaring its ``Format`` (``common.parsing.format``): a
-whole-line or after-a-timestamp parser returning a partial ECS record with ``event.dataset`` set.
-Which are tried, and in what order, is ``common.parsing.registry``."""
+"""One module per log format family. Each exposes ``parse(text, ctx) -> dict | None`` (or tail parsers
+called after a shared timestamp prefix) returning a partial ECS record with ``event.dataset`` set."""

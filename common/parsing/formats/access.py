@@ -11,7 +11,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.format import Format
 from common.parsing.numbers import INTS, to_int
 from common.parsing.timestamps import MONTH_DIGITS
 
@@ -116,6 +115,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         if labels:
             rec["labels"] = labels
     return rec
-
-
-FORMAT: Final[Format] = Format("access", line=parse)

@@ -7,7 +7,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import MONTH_DIGITS
 
@@ -64,6 +63,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         else:
             rec["source"] = {"address": client, "ip": client}
     return rec
-
-
-FORMAT: Final[Format] = Format("apache.error", line=parse)

@@ -10,7 +10,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 
 # A pid/thread number may come first: "<ts> 0 [Warning] ..." (MySQL), "<ts> [123] LOG: ..." (PostgreSQL).
@@ -34,6 +33,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             return rec
     rec["message"] = rest.lstrip(_SEPARATORS)
     return rec
-
-
-FORMAT: Final[Format] = Format("generic", after_stamp=parse_tail)

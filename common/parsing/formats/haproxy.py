@@ -14,7 +14,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, stamp_cache_slot
-from common.parsing.format import Format
 from common.parsing.formats.access import add_request_line, clf_stamp_fields, source_of
 
 _HAPROXY_RE: Final = re.compile(
@@ -67,6 +66,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     elif status is None:  # a TCP log: the bytes the server sent to the client
         rec["destination"] = {"bytes": int(size)}
     return rec
-
-
-FORMAT: Final[Format] = Format("haproxy", line=parse)

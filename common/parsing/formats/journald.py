@@ -13,7 +13,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import PAYLOAD, Format
 from common.parsing.formats.syslog import parse_tail
 from common.parsing.timestamps import from_epoch, parse_offset
 
@@ -58,18 +57,3 @@ def parse_iso_tail(rest: str, ts: str | None, colon_offset: bool) -> dict[str, A
     if "process" not in rec:
         return None
     return rec
-
-
-def parse_short_iso_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
-    return parse_iso_tail(rest[1:], ts, colon_offset=False)
-
-
-def parse_rsyslog_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
-    return parse_iso_tail(rest[1:], ts, colon_offset=True)
-
-
-FULL: Final[Format] = Format("journald.short-full", line=parse_full, opens=PAYLOAD)
-UNIX: Final[Format] = Format("journald.short-unix", line=parse_unix, opens=PAYLOAD)
-# After an RFC 3339 stamp: a "+01:00"/"Z" zone is an rsyslog file, "+0100" journald's short-iso.
-RSYSLOG: Final[Format] = Format("syslog.rfc3339", after_stamp=parse_rsyslog_tail, opens=PAYLOAD)
-SHORT_ISO: Final[Format] = Format("journald.short-iso", after_stamp=parse_short_iso_tail, opens=PAYLOAD)

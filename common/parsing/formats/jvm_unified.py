@@ -11,7 +11,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 
 _JVM_RE: Final = re.compile(
@@ -46,7 +45,3 @@ def parse_untimed(text: str, ctx: Context) -> dict[str, Any] | None:
             process["thread"] = {"id": ids[1]}
         rec["process"] = process
     return rec
-
-
-TIMED: Final[Format] = Format("jvm.unified", after_stamp=parse_tail)
-UNTIMED: Final[Format] = Format("jvm.unified.untimed", line=parse_untimed)

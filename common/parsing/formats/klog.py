@@ -6,7 +6,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
-from common.parsing.format import Format
 from common.parsing.numbers import INTS, to_int
 
 _KLOG_RE: Final = re.compile(
@@ -39,6 +38,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "process": {"thread": {"id": INTS.get(tid) or to_int(tid)}},
         "event": {"dataset": "klog"},
     }
-
-
-FORMAT: Final[Format] = Format("klog", line=parse)

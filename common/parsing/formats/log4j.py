@@ -12,7 +12,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
@@ -164,6 +163,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             if level is not None:
                 return _record(ts, level, logger, msg)
     return None
-
-
-FORMAT: Final[Format] = Format("log4j", after_stamp=parse_tail)

@@ -6,7 +6,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
-from common.parsing.format import Format
 from common.parsing.numbers import INTS, to_int
 
 _LEVELS: Final = {
@@ -84,8 +83,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
         return None
     pid, tid, level, tag, msg = m.groups()
     return _record(ts, level, tag, pid, tid, msg)
-
-
-THREADTIME: Final[Format] = Format("logcat", line=parse)
-BRIEF: Final[Format] = Format("logcat.brief", line=parse_brief)
-AFTER_STAMP: Final[Format] = Format("logcat.stamped", after_stamp=parse_tail)

@@ -10,7 +10,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch
@@ -230,6 +229,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     if labels:
         rec["labels"] = labels
     return rec
-
-
-FORMAT: Final[Format] = Format("logfmt", line=parse)

@@ -12,7 +12,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.formats.access import add_request_line, source_of
 from common.parsing.levels import normalize_level
 
@@ -80,6 +79,3 @@ def _add_context(rec: dict[str, Any], labels: dict[str, Any], context: str) -> N
         value = pairs.get(key)
         if value:
             labels[label] = value
-
-
-FORMAT: Final[Format] = Format("nginx.error", after_stamp=parse_tail)

@@ -11,7 +11,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
@@ -65,7 +64,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     if context is not None:
         rec["labels"] = {"request_context": context}
     return rec
-
-
-BASIC: Final[Format] = Format("python.basic", line=parse_basic)
-AFTER_STAMP: Final[Format] = Format("python", after_stamp=parse_tail)

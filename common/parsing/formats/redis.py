@@ -10,7 +10,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.timestamps import MONTH_DIGITS
 
 _REDIS_RE: Final = re.compile(
@@ -36,6 +35,3 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "labels": {"redis_role": role},
         "event": {"dataset": "redis"},
     }
-
-
-FORMAT: Final[Format] = Format("redis", line=parse)

@@ -10,7 +10,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
-from common.parsing.format import PAYLOAD, Format
 from common.parsing.levels import SYSLOG_SEVERITY
 from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
@@ -160,7 +159,3 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
         syslog["structured_data"] = structured
     rec["message"] = msg[1:] if msg.startswith("\ufeff") else msg
     return rec
-
-
-RFC3164: Final[Format] = Format("syslog.rfc3164", line=parse_rfc3164, opens=PAYLOAD)
-RFC5424: Final[Format] = Format("syslog.rfc5424", line=parse_rfc5424, opens=PAYLOAD)

@@ -6,7 +6,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.levels import normalize_level
 
 _TAIL_RE: Final = re.compile(r", ([A-Za-z]+) +(?:([A-Za-z][\w\-]*) +)?(.*)", re.DOTALL)
@@ -26,6 +25,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     if component is not None:
         log["logger"] = component
     return {"@timestamp": ts, "message": msg, "log": log, "event": {"dataset": "windows.cbs"}}
-
-
-FORMAT: Final[Format] = Format("windows.cbs", after_stamp=parse_tail)

@@ -14,7 +14,6 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.format import Format
 from common.parsing.formats.json_lines import flat_labels
 from common.parsing.levels import normalize_level
 
@@ -61,6 +60,3 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             log["origin"] = {"file": {"name": caller.group(1), "line": int(caller.group(2))}}
     rec["message"] = "\t".join(fields)
     return rec
-
-
-FORMAT: Final[Format] = Format("zap.console", after_stamp=parse_tail)
