@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from common.parsing import ParseOptions, parse_message  # noqa: E402
 
 DEFAULT_CORPUS = REPO / "deploy" / "samples" / "mixed.log"
-LOGHUB = REPO.parent / "shared" / "corpus" / "loghub"
+LOGHUB = REPO / "tests" / "data" / "loghub"
 
 
 def load(paths: list[Path], total: int) -> list[bytes]:

@@ -38,7 +38,7 @@ from common.gc_settings import tune_for_batches  # noqa: E402
 from common.parsing import parse_message  # noqa: E402
 from common.rules import RuleEngine  # noqa: E402
 
-LOGHUB = REPO.parent / "shared" / "corpus" / "loghub"
+LOGHUB = REPO / "tests" / "data" / "loghub"
 _WORD = re.compile(r"[A-Za-z][A-Za-z_]{4,}")
 
 

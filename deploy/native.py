@@ -1,4 +1,4 @@
-"""Compile the per-event hot path of ``common`` (parsers, rule engine) to C extensions with mypyc.
+"""Compile the per-event hot path of ``common`` (parsers, rule engine, multi-line joiner) to C with mypyc.
 
     python -m deploy.native build   # compile if the sources changed since the last build
     python -m deploy.native check   # exit 1 when compiled modules are stale (or half-built)
@@ -34,11 +34,13 @@ GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFF
 # glue, never on the hot path) and the package __init__ files (they only re-export). Of the rules,
 # only what runs per event: validation, loading and the durable-rules host process (its own
 # interpreter, mostly waiting in the engine) stay Python, where mypyc's stricter runtime type
-# checks could only turn odd input into a different error.
+# checks could only turn odd input into a different error. Of multi-line joining, what runs per
+# line; reading and validating its rules document (config.py) stays Python for the same reason.
 TARGETS: dict[str, tuple[str, ...] | None] = {
     "parsing": None,
     "processing": ("core.py",),
     "rules": ("actions.py", "compiled.py", "conditions.py", "decide.py", "engine.py", "regex.py"),
+    "multiline": ("joiner.py", "pool.py", "rules.py", "shapes.py", "stream.py"),
 }
 _SKIP = {"cli.py", "__init__.py"}
 

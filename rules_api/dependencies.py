@@ -13,7 +13,7 @@ from rules_api.broadcast import Broadcaster
 from rules_api.metrics import ApiMetrics
 from rules_api.publisher import Publisher
 from rules_api.rules_core import DryRunner
-from rules_api.security import Principal, Role, TokenRegistry
+from rules_api.security import Principal, Role, TokenRegistry, bearer_token
 from rules_api.service import Precondition, RulesService
 from rules_api.settings import ApiSettings
 from rules_api.store.base import RuleStore
@@ -62,20 +62,34 @@ def get_service(request: Request) -> RulesService:
 
 _bearer = HTTPBearer(auto_error=False, description="A token configured in LOGFLOW_API_TOKENS(_FILE)")
 
+# The attribute naming the role on each route's authorize dependency: rules_api.auth_first reads
+# it to check the token before the body is read.
+REQUIRED_ROLE = "required_role"
+
+
+def check_token(tokens: TokenRegistry, authorization: str | None, role: Role) -> Principal:
+    """The caller of an ``Authorization`` header value, allowed ``role``; AuthError/ForbiddenError if not."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise AuthError("missing bearer token (Authorization: Bearer <token>)")
+    principal = tokens.authenticate(token)
+    if principal is None:
+        raise AuthError("unknown bearer token")
+    if principal.role < role:
+        raise ForbiddenError(f"{principal.name} has role {principal.role.name}; this needs {role.name}")
+    return principal
+
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     async def authorize(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
-        if credentials is None or not credentials.credentials:
-            raise AuthError("missing bearer token (Authorization: Bearer <token>)")
-        principal = get_context(request).tokens.authenticate(credentials.credentials)
-        if principal is None:
-            raise AuthError("unknown bearer token")
-        if principal.role < role:
-            raise ForbiddenError(f"{principal.name} has role {principal.role.name}; this needs {role.name}")
-        return principal
+        checked = request.scope.get("state", {}).get("principal")
+        if isinstance(checked, Principal) and checked.role >= role:
+            return checked  # rules_api.auth_first already checked this request's token
+        return check_token(get_context(request).tokens, request.headers.get("authorization"), role)
 
+    setattr(authorize, REQUIRED_ROLE, role)
     return authorize
 
 

@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from rules_api import errors, openapi
+from rules_api.auth_first import AuthFirstMiddleware
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
-from rules_api.limits import BodyLimitMiddleware
+from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
-from rules_api.routers import health, metrics, rules
+from rules_api.routers import docs, health, metrics, rules
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
@@ -23,6 +24,10 @@ from rules_api.settings import ApiSettings
 from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
+
+# Every router of the app, in the order they are included; the token check before the body
+# (rules_api.auth_first) matches requests against these same routes.
+ROUTERS = (rules.router, health.router, metrics.router, docs.router)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -99,8 +104,8 @@ def create_app(
         version="1",
         description="Edit logflow rules: versioned, validated, authenticated, broadcast to the job.",
         lifespan=lifespan,
-        # /openapi.json is served by a route that needs a token; no interactive docs (they would
-        # load scripts from a CDN).
+        # /openapi.json is served by a route that needs a token; /docs by routers/docs.py from
+        # this server's own files (FastAPI's built-in pages load Swagger UI from a CDN).
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
@@ -108,9 +113,12 @@ def create_app(
     app.state.context = context
     errors.install(app)
     openapi.install(app)
-    app.include_router(rules.router)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    # Outermost last: metrics see every answer; the token is checked before the media type and
+    # size checks, before the size limit reads a chunked body and before FastAPI parses one.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(AuthFirstMiddleware, routers=ROUTERS)
     app.add_middleware(MetricsMiddleware, metrics=api_metrics)
     return app

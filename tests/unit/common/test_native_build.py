@@ -19,7 +19,8 @@ from deploy import native
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "deploy" / "samples"
-LOGHUB = REPO.parent / "shared" / "corpus" / "loghub"
+LOGHUB = REPO / "tests" / "data" / "loghub"
+SHIPPERS = REPO / "tests" / "fixtures" / "shippers"
 FIXED_CLOCK = 1_763_800_000.125
 EXT_SUFFIX = str(sysconfig.get_config_var("EXT_SUFFIX"))
 
@@ -30,13 +31,18 @@ def test_the_compiled_modules_match_their_sources() -> None:
     assert native.staleness() is None, f"{native.staleness()}: run `python -m deploy.native build`"
 
 
-def test_ci_runs_the_compiled_modules() -> None:
-    # A failed build falls back to pure Python with only a warning from setup; CI (CI=true, set by
-    # .ci/run) must notice, or the compiled code would go untested while it is what the job runs.
-    if os.environ.get("CI", "").strip().lower() not in {"1", "true", "yes"}:
-        pytest.skip("enforced only in CI (CI=true)")
-    for module in (common.parsing.api, common.rules.engine):
-        assert str(module.__file__).endswith(EXT_SUFFIX), "mypyc build failed: see setup output"
+def test_the_modules_that_run_are_the_ones_built() -> None:
+    # A build in this checkout that is not what gets imported (the modules come from another copy
+    # on sys.path, say) would leave the compiled code untested while the job runs it. In CI (CI=true, set by .ci/run) a build must also exist: a failed build falls back
+    # to pure Python with only a warning from setup, and CI must notice.
+    built = native.compiled_modules()
+    running = [m for m in (common.parsing.api, common.rules.engine) if str(m.__file__).endswith(EXT_SUFFIX)]
+    if built:
+        assert running == [common.parsing.api, common.rules.engine], f"built {built}, running {running}"
+    else:
+        assert running == [], f"running {running} without a build"
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+        assert built, "mypyc build failed: see setup output"
 
 
 def _fake_build(tmp_path: Path) -> Path:
@@ -103,6 +109,8 @@ def test_clean_leaves_pure_python(tmp_path: Path) -> None:
 
 def _corpus_lines() -> list[bytes]:
     lines = [line for line in (SAMPLES / "mixed.log").read_bytes().split(b"\n") if line]
+    # Shippers' envelopes and OTLP JSON requests (each one line) take the envelope modules' paths.
+    lines.extend(path.read_bytes().rstrip(b"\n") for path in sorted(SHIPPERS.glob("*.json")))
     for path in sorted(LOGHUB.glob("**/*.log")):
         lines.extend(line for line in path.read_bytes().split(b"\n")[:300] if line)
     # The bad-input paths too: cut in half, CRLF, ANSI colour, invalid UTF-8, a stack trace.
@@ -206,32 +214,3 @@ def test_compiled_and_pure_python_rules_give_the_same_results(tmp_path: Path) ->
     assert len(pure) == 2 * len(lines) > 2000
     assert sum('"rule"' in line for line in compiled) > 100  # the rules did hit
     assert pure == compiled
-
-
-# The rule-engine properties that compare the engine with a patched one (the pre-filter, the
-# literal index, shared facts): compiled code ignores patches, so they run here over the sources.
-PATCHING_RULE_TESTS = ("test_rules_prefilter.py", "test_rules_properties.py")
-
-
-@pytest.mark.skipif(
-    not str(common.rules.engine.__file__).endswith(EXT_SUFFIX), reason="common/rules is not compiled"
-)
-def test_the_engine_properties_that_patch_it_hold_for_the_pure_python_sources(tmp_path: Path) -> None:
-    pure_tree = _sources_only(tmp_path)
-    tests = [str(REPO / "tests" / "unit" / "rules" / name) for name in PATCHING_RULE_TESTS]
-    check = (
-        "import sys, pytest, common.rules.engine as engine\n"
-        "assert engine.__file__.endswith('.py'), engine.__file__\n"
-        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '--rootdir', {str(REPO)!r}, *{tests!r}]))\n"
-    )
-    # Run from the copy: the script's own directory comes first on sys.path, ahead of the repo.
-    result = subprocess.run(
-        [sys.executable, "-c", check],
-        cwd=pure_tree,
-        env={**os.environ, "PYTHONPATH": str(pure_tree)},
-        capture_output=True,
-        text=True,
-    )
-    summary = result.stdout.strip().splitlines()[-1:] or [result.stderr[-2000:]]
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in summary[0] and "skipped" not in summary[0], summary

@@ -15,17 +15,15 @@ from typing import Any
 
 import pytest
 
+from common import parsing
 from common.rules import RuleEngine, load_rules_file
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "loghub"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "loghub"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"loghub corpus not found at {CORPUS}")
-
 
 def apply(engine: RuleEngine, name: str) -> tuple[list[Any], list[dict[str, str]]]:
-    parsing = pytest.importorskip("common.parsing")
     lines = (CORPUS / f"{name}_2k.log").read_text(errors="replace").splitlines()
     with (CORPUS / f"{name}_2k.log_structured.csv").open() as f:
         rows = list(csv.DictReader(f))
