@@ -15,13 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from common.rules.engine import RuleResult
 from common.schema.ecs import EcsRecord
-
-if TYPE_CHECKING:
-    # Types only: common.rules' dry run is built on this module.
-    from common.rules.engine import RuleResult
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from itertools import islice
 from typing import Any
 
 from common.parsing import ParseOptions, parse_message
-from common.processing import parse_and_apply
 from common.rules.engine import RuleEngine, RuleResult
 from common.rules.options import RuleEngineOptions
 from common.rules.validate import RuleValidationError, validate_ruleset
@@ -54,6 +53,10 @@ def dry_run(
     errors = validate_ruleset(list(rules))
     if errors:
         raise RuleValidationError(errors)
+
+    # Here, not at the top: common.processing imports the rules engine, so importing it while
+    # common.rules initialises would be a cycle.
+    from common.processing import parse_and_apply
 
     def decode(line: str | bytes) -> tuple[EcsRecord]:
         return (parse_message(_strip_newline(line), parse_options),)
