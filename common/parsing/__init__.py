@@ -6,8 +6,8 @@
 Pure Python, standard library only; see docs/parsing.md for formats, fields and tags.
 """
 
-from common.parsing.api import parse_message
+from common.parsing.api import parse_message, parse_messages
 from common.parsing.options import ParseOptions
 from common.parsing.sanitize import original_bytes
 
-__all__ = ["ParseOptions", "original_bytes", "parse_message"]
+__all__ = ["ParseOptions", "original_bytes", "parse_message", "parse_messages"]

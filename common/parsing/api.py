@@ -1,4 +1,5 @@
-"""``parse_message``: one Kafka message (one line, or several such as a stack trace) -> one ECS record."""
+"""``parse_message``: one Kafka message (one line, or several such as a stack trace) -> one ECS record;
+``parse_messages``: one Kafka message -> its records (several for an OTLP request, one otherwise)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, Final
 
 from common.parsing import detect
 from common.parsing.context import Context
+from common.parsing.envelopes import otlp
 from common.parsing.formats import stacktrace
 from common.parsing.options import ParseOptions
 from common.parsing.sanitize import decode, strip_ansi
@@ -15,6 +17,8 @@ from common.parsing.timestamps import ingest_time
 TAG_PARSE_FAILURE: Final = "_parse_failure"
 TAG_TIMESTAMP_FAILURE: Final = "_timestamp_failure"
 TAG_PARSE_ERROR: Final = "_parse_error"
+TAG_OTLP_INVALID: Final = "_otlp_invalid"
+TAG_OTLP_EMPTY: Final = "_otlp_empty"
 
 _default_options: ParseOptions | None = None
 
@@ -37,21 +41,85 @@ def parse_message(raw: bytes | str, options: ParseOptions | None = None) -> dict
     try:
         # The common case first (valid UTF-8 bytes under the size limit, one line without ESC, or
         # with only a CRLF's CR at its end): it needs none of _parse's decoding and cleaning.
-        if type(raw) is not bytes or len(raw) > opts.max_message_bytes:
-            return _parse(raw, opts)
+        # An OTLP request (issue 13) never takes it: protobuf starts with "\n" or is not UTF-8, and
+        # JSON is caught by its first key (a request written otherwise still is, in _parse_any, if it
+        # spans lines); parse_message gives its first record.
+        if opts.otlp != "auto" or type(raw) is not bytes or len(raw) > opts.max_message_bytes:
+            return _parse_any(raw, opts)
         try:
             text = raw.decode()
         except UnicodeDecodeError:
-            return _parse(raw, opts)
+            return _parse_any(raw, opts)
         if "\n" in text or "\x1b" in text:
-            return _parse(raw, opts)
+            return _parse_any(raw, opts)
         line = text[:-1] if text[-1:] == "\r" else text
+        if line[:1] == "{" and line[2:14] == "resourceLogs":  # the Collector writes that key first
+            return _parse_any(raw, opts)
         now = opts.clock()
         ctx = _context(opts, now)
         rec = detect.parse_known(line, ctx)
         return _finish(_unknown(line) if rec is None else rec, text, (), now)
     except Exception:  # a parser bug must cost a tag, never the line
         return _safe_failure(raw, opts)
+
+
+def parse_messages(raw: bytes | str, options: ParseOptions | None = None) -> list[dict[str, Any]]:
+    """Parse one message into its ECS records, in order: one per log record of an OTLP logs request
+    (``otlp_json`` or ``otlp_proto``), else the one :func:`parse_message` gives. Never raises, never
+    empty: a request without log records gives one record tagged ``_otlp_empty``. A record's index in
+    the list is its place in the request, stable for the same bytes (the job's document ids use it).
+    """
+    opts = options if options is not None else default_options()
+    try:
+        if otlp.candidate(raw, opts.otlp):
+            records = _parse_otlp(raw, opts)
+            if records is not None:
+                return records
+        return [parse_message(raw, opts)]
+    except Exception:  # a parser bug must cost a tag, never the message
+        return [_safe_failure(raw, opts)]
+
+
+def _parse_any(raw: bytes | str, opts: ParseOptions) -> dict[str, Any]:
+    """The slow path: an OTLP request's first record, or the message parsed as a line."""
+    if otlp.candidate(raw, opts.otlp):
+        records = _parse_otlp(raw, opts)
+        if records is not None:
+            return records[0]
+    return _parse(raw, opts)
+
+
+def _parse_otlp(raw: bytes | str, opts: ParseOptions) -> list[dict[str, Any]] | None:
+    """The records of an OTLP request, or None when ``raw`` is not one (under ``auto``: then it is parsed
+    as a line, tagged ``_otlp_invalid`` if it looked like OTLP but did not decode)."""
+    now = opts.clock()
+    ctx = _context(opts, now)
+    data = raw if type(raw) is bytes else str(raw).encode("utf-8", "surrogatepass")
+    proto = opts.otlp == "proto" or (opts.otlp == "auto" and data[:1] == b"\n")
+    found: list[tuple[dict[str, Any], str]] | None
+    if proto:
+        found = otlp.from_proto(data, ctx, detect.parse_known)
+    else:
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            text = ""
+        found = otlp.from_json(text, ctx, detect.parse_known) if text else None
+    if found is None:
+        if opts.otlp == "auto" and proto:
+            try:  # a line that starts with a newline is not OTLP that went wrong
+                data.decode()
+                return None
+            except UnicodeDecodeError:
+                pass
+        rec = _parse(raw, opts)
+        rec.setdefault("tags", []).append(TAG_OTLP_INVALID)
+        return [rec]
+    if not found:
+        rec = {"message": "", "event": {"dataset": otlp.DATASET}, "tags": [TAG_OTLP_EMPTY]}
+        original, _, tags = decode(raw, opts.max_message_bytes)
+        return [_finish(rec, original, tags, now)]
+    return [_finish(rec, original, (), now) for rec, original in found]
 
 
 _local = threading.local()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.envelopes import registry as envelopes
 from common.parsing.formats import (
     access,
     apache_error,
@@ -266,9 +267,10 @@ def _access(text: str, ctx: Context) -> dict[str, Any] | None:
 
 
 def _json(text: str, ctx: Context) -> dict[str, Any] | None:
-    rec = json_lines.parse(text, ctx, parse_known)
+    rec = json_lines.parse(text, ctx, parse_known, envelopes.unwrap)
     # ECS input may name a wrapper dataset itself ("syslog"): its message is a payload like any other.
-    if rec is not None and rec["event"]["dataset"] in _ENVELOPES:
+    # A shipper's envelope (it sets agent.type) has had its line parsed already.
+    if rec is not None and rec["event"]["dataset"] in _ENVELOPES and "agent" not in rec:
         return _open_envelope(rec, ctx)
     return rec
 

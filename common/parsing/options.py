@@ -4,6 +4,8 @@
 ``LOGFLOW_PARSE_MAX_BYTES``  longer messages are truncated to this many bytes and tagged; default 262144.
 ``LOGFLOW_PARSE_MAX_JSON_DEPTH``  JSON nested deeper than this is kept as a string; default 32.
 ``LOGFLOW_PARSE_MAX_LABELS``  at most this many extra keys go to ``labels``; default 256.
+``LOGFLOW_PARSE_OTLP``  OTLP log requests: ``auto`` (recognised by their first bytes, the default),
+                        ``json`` or ``proto`` (every message is one), ``off`` (never looked for).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class ParseOptions:
     max_message_bytes: int = DEFAULT_MAX_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     max_labels: int = DEFAULT_MAX_LABELS
+    otlp: str = "auto"
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
@@ -40,6 +43,8 @@ class ParseOptions:
             raise ValueError("max_message_bytes must be >= 64")
         if self.max_json_depth < 1:
             raise ValueError("max_json_depth must be >= 1")
+        if self.otlp not in ("auto", "json", "proto", "off"):
+            raise ValueError(f"otlp must be auto, json, proto or off, not {self.otlp!r}")
         # Fail at construction, not on the first zone-less line, when the zone name is wrong.
         from common.parsing.timestamps import resolve_zone
 
@@ -53,4 +58,5 @@ class ParseOptions:
             max_message_bytes=env_int(env, "LOGFLOW_PARSE_MAX_BYTES", DEFAULT_MAX_BYTES, 64),
             max_json_depth=env_int(env, "LOGFLOW_PARSE_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 1),
             max_labels=env_int(env, "LOGFLOW_PARSE_MAX_LABELS", DEFAULT_MAX_LABELS, 0),
+            otlp=env.get("LOGFLOW_PARSE_OTLP", "").strip().lower() or "auto",
         )

@@ -30,6 +30,9 @@ TAG_LABELS: Final = "_labels_truncated"
 TAG_TOO_DEEP: Final = "_json_too_deep"
 
 NestedParser = Callable[[str, Context], "dict[str, Any] | None"]
+# A shipper's envelope recogniser (common.parsing.envelopes.registry.unwrap): the record for a decoded
+# object it recognises, else None.
+EnvelopeHook = Callable[[dict[str, Any], Context, NestedParser], "dict[str, Any] | None"]
 
 # Top-level ECS field sets: input keys under these names are ECS fields, kept in place in ECS mode.
 ECS_ROOTS: Final = frozenset(
@@ -349,7 +352,9 @@ def _is_docker(obj: dict[str, Any]) -> bool:
 _scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
 
 
-def parse(text: str, ctx: Context, nested: NestedParser | None = None) -> dict[str, Any] | None:
+def parse(
+    text: str, ctx: Context, nested: NestedParser | None = None, envelope: EnvelopeHook | None = None
+) -> dict[str, Any] | None:
     if text[-1:] != "}":
         text = text.rstrip()
         if text[-1:] != "}":
@@ -366,6 +371,10 @@ def parse(text: str, ctx: Context, nested: NestedParser | None = None) -> dict[s
         return None
     if not isinstance(obj, dict):
         return None
+    if envelope is not None and nested is not None:  # --- shippers' envelopes (issue 13) ---
+        unwrapped = envelope(obj, ctx, nested)
+        if unwrapped is not None:
+            return unwrapped
     if "@timestamp" in obj or "ecs.version" in obj or isinstance(obj.get("ecs"), dict):
         return _parse_ecs(obj, ctx)
     if _is_docker(obj):
@@ -388,3 +397,21 @@ def _parse_docker(obj: dict[str, Any], ctx: Context, nested: NestedParser | None
         if key not in ("log", "stream", "time"):
             labels[label_key(key)] = _to_text(value)
     return rec
+
+
+# --- for common.parsing.envelopes (issue 13): the conversions a shipper's metadata goes through ---
+
+
+def to_text(value: Any) -> str:
+    """A JSON value as label text."""
+    return _to_text(value)
+
+
+def stamp(value: Any, ctx: Context) -> str | None:
+    """UTC ISO text for a JSON time value (ISO text, epoch number or text), or None."""
+    return _stamp(value, ctx)
+
+
+def ecs_fields(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """An ECS-shaped object as a record: ECS fields in place (dotted keys expanded), the rest in labels."""
+    return _parse_ecs(obj, ctx)

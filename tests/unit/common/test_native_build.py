@@ -20,6 +20,7 @@ from deploy import native
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "deploy" / "samples"
 LOGHUB = REPO / "tests" / "data" / "loghub"
+SHIPPERS = REPO / "tests" / "fixtures" / "shippers"
 FIXED_CLOCK = 1_763_800_000.125
 EXT_SUFFIX = str(sysconfig.get_config_var("EXT_SUFFIX"))
 
@@ -108,6 +109,8 @@ def test_clean_leaves_pure_python(tmp_path: Path) -> None:
 
 def _corpus_lines() -> list[bytes]:
     lines = [line for line in (SAMPLES / "mixed.log").read_bytes().split(b"\n") if line]
+    # Shippers' envelopes and OTLP JSON requests (each one line) take the envelope modules' paths.
+    lines.extend(path.read_bytes().rstrip(b"\n") for path in sorted(SHIPPERS.glob("*.json")))
     for path in sorted(LOGHUB.glob("**/*.log")):
         lines.extend(line for line in path.read_bytes().split(b"\n")[:300] if line)
     # The bad-input paths too: cut in half, CRLF, ANSI colour, invalid UTF-8, a stack trace.
