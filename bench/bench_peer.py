@@ -162,7 +162,7 @@ def es_client() -> Any:
 
 
 def es_major(es: Any) -> int:
-    nodes = es.nodes.info(metric="_none", filter_path="nodes.*.version")["nodes"]
+    nodes = es.nodes.info(node_id="_all", metric="_none", filter_path="nodes.*.version")["nodes"]
     return min(int(node["version"].split(".")[0]) for node in nodes.values())
 
 
