@@ -180,7 +180,8 @@ def produce_input(topic: str, lines: list[bytes]) -> None:
     from confluent_kafka.admin import AdminClient, NewTopic
 
     config: dict[str, Any] = dict(KafkaSettings.from_env().client_config())
-    for future in AdminClient(config).create_topics([NewTopic(topic, 2, 1)]).values():
+    admin = AdminClient(config)  # kept referenced: a collected client fails its pending futures
+    for future in admin.create_topics([NewTopic(topic, 2, 1)]).values():
         future.result(30)
     producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 20})
     failures: list[Any] = []
