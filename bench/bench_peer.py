@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,13 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from e2e_harness import Pipeline  # noqa: E402
-from measure import searchable_count, service_cpu_seconds, steady_window  # noqa: E402
+from measure import (  # noqa: E402
+    docs_per_bulk,
+    node_bulk_counters,
+    searchable_count,
+    service_cpu_seconds,
+    steady_window,
+)
 from peer_rsyslog import Rsyslogd, RsyslogSettings, ensure_installed  # noqa: E402
 
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings  # noqa: E402
@@ -93,6 +99,8 @@ class Run:
     first_to_last_docs_per_s: float  # first document searchable -> last
     cpu_us_per_doc: dict[str, float]  # over the steady-state window
     cpu_us_per_doc_whole_run: dict[str, float]  # start of the run (incl. start-up) -> last document
+    # Documents per shard-level bulk in Elasticsearch during the run (each costs a translog fsync).
+    docs_per_shard_bulk: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -231,7 +239,7 @@ def run_rsyslog(es: Any, topic: str, total: int, pair: int, tag: str, work_root:
     install_index_template(es, prefix)
     try:
         rsyslogd.prepare()
-        before = service_cpu_seconds()
+        before, bulks = service_cpu_seconds(), node_bulk_counters(es)
         pid = rsyslogd.start()
         try:
             samples = poll(
@@ -243,7 +251,8 @@ def run_rsyslog(es: Any, topic: str, total: int, pair: int, tag: str, work_root:
             )
         except RuntimeError as exc:
             raise RuntimeError(f"rsyslog: {exc}\n{rsyslogd.errors()}") from exc
-        return run_figures("rsyslog", pair, samples, total, before)
+        run = run_figures("rsyslog", pair, samples, total, before)
+        return replace(run, docs_per_shard_bulk=round(docs_per_bulk(bulks, node_bulk_counters(es)), 1))
     finally:
         rsyslogd.stop()
         delete_indices(es, prefix)
@@ -255,7 +264,7 @@ def run_logflow(es: Any, topic: str, total: int, pair: int, tag: str, stall_s: f
         suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env=DEMO_JOB_ENV
     )
     (REPO_ROOT / ".logflow" / "logs").mkdir(parents=True, exist_ok=True)  # the harness's API log
-    before = service_cpu_seconds()
+    before, bulks = service_cpu_seconds(), node_bulk_counters(es)
     try:
         pipeline.start()  # returns with the job running; it reads the topic from the beginning at once
         samples = poll(
@@ -265,7 +274,8 @@ def run_logflow(es: Any, topic: str, total: int, pair: int, tag: str, stall_s: f
             lambda: pipeline.job_state() in ("RUNNING", "CREATED", "INITIALIZING"),
             stall_s,
         )
-        return run_figures("logflow", pair, samples, total, before)
+        run = run_figures("logflow", pair, samples, total, before)
+        return replace(run, docs_per_shard_bulk=round(docs_per_bulk(bulks, node_bulk_counters(es)), 1))
     finally:
         pipeline.stop()
         delete_indices(es, pipeline.index_prefix)
@@ -293,6 +303,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
             "elasticsearch_cpu_us_per_doc_median": median_of(
                 mine, lambda r: r.cpu_us_per_doc.get("elasticsearch", 0.0)
             ),
+            "docs_per_shard_bulk_median": median_of(mine, lambda r: r.docs_per_shard_bulk),
         }
         if side == "logflow":
             sides[side]["python_workers_cpu_us_per_doc_median"] = median_of(
@@ -383,7 +394,8 @@ def main() -> int:
                     print(
                         f"pair {pair} {side}: {run.docs_per_s:.0f} docs/s steady, "
                         f"{cpu[PROCESSING[side]]} µs/doc processing, "
-                        f"{cpu.get('elasticsearch', 0.0)} µs/doc Elasticsearch",
+                        f"{cpu.get('elasticsearch', 0.0)} µs/doc Elasticsearch, "
+                        f"{run.docs_per_shard_bulk} docs per shard-level bulk",
                         file=sys.stderr,
                         flush=True,
                     )

@@ -54,8 +54,10 @@ from bench_rules import LOGHUB, corpus_words, make_rules  # noqa: E402
 from e2e_harness import Pipeline, wait_for  # noqa: E402
 from measure import (  # noqa: E402
     Throughput,
+    docs_per_bulk,
     median_by_key,
     median_ratio,
+    node_bulk_counters,
     per_event_us,
     poll_progress,
     searchable_count,
@@ -233,21 +235,11 @@ def measure_e2e_latency(pipeline: Pipeline, probes: int) -> list[float]:
 
 
 def bulk_counters(pipeline: Pipeline) -> tuple[int, int]:
-    """(documents indexed, shard-level bulk operations) over the node's life, from node stats."""
     es = pipeline.es()
     try:
-        nodes = es.nodes.stats(metric="indices", index_metric="indexing,bulk")["nodes"]
+        return node_bulk_counters(es)
     finally:
         es.close()
-    indexed = sum(n["indices"]["indexing"]["index_total"] for n in nodes.values())
-    bulks = sum(n["indices"]["bulk"]["total_operations"] for n in nodes.values())
-    return indexed, bulks
-
-
-def docs_per_bulk(before: tuple[int, int], after: tuple[int, int]) -> float:
-    # Every bulk request costs Elasticsearch a translog fsync per shard it touches: the size of
-    # those shard-level bulks is what separates an efficient writer from a wasteful one.
-    return (after[0] - before[0]) / max(after[1] - before[1], 1)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,20 @@ def sustained_rate(samples: list[tuple[float, int]], total: int) -> float:
     return (high[1] - low[1]) / (high[0] - low[0])
 
 
+def node_bulk_counters(es: Any) -> tuple[int, int]:
+    """(documents indexed, shard-level bulk operations) over the nodes' life, from node stats."""
+    nodes = es.nodes.stats(metric="indices", index_metric="indexing,bulk")["nodes"]
+    indexed = sum(n["indices"]["indexing"]["index_total"] for n in nodes.values())
+    bulks = sum(n["indices"]["bulk"]["total_operations"] for n in nodes.values())
+    return indexed, bulks
+
+
+def docs_per_bulk(before: tuple[int, int], after: tuple[int, int]) -> float:
+    # Every bulk request costs Elasticsearch a translog fsync per shard it touches: the size of
+    # those shard-level bulks is what separates an efficient writer from a wasteful one.
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
 def median_ratio(numerators: list[float], denominators: list[float]) -> float:
     # Each run against the one measured right next to it: same machine load.
     return round(statistics.median(n / d for n, d in zip(numerators, denominators, strict=True)), 3)

@@ -56,6 +56,8 @@ class RsyslogSettings:
     workers: int = 2  # logflow's job runs at parallelism 2
     bulk_docs: int = 1000  # logflow's LOGFLOW_ES_BULK_DOCS
     queue_size: int = 100_000
+    # A bulk waits this long for ``bulk_docs`` messages: logflow's LOGFLOW_BATCH_MS.
+    batch_ms: int = 100
 
 
 def config_text(settings: RsyslogSettings, template: str | None = None) -> str:
@@ -73,6 +75,7 @@ def config_text(settings: RsyslogSettings, template: str | None = None) -> str:
         "CONSUMER_GROUP": settings.consumer_group,
         "QUEUE_SIZE": str(settings.queue_size),
         "BULK_DOCS": str(settings.bulk_docs),
+        "BATCH_MS": str(settings.batch_ms),
         "WORKERS": str(settings.workers),
         "RULEBASE": str(settings.work_dir / RULEBASE.name),
         "ES_HOST": url.hostname,

@@ -87,6 +87,7 @@ def test_rsyslog_config_reads_only_kafka_and_bulk_indexes_daily() -> None:
     assert 'ruleBase="/tmp/peer-work/syslog.rulebase"' in text
     assert 'server="127.0.0.1" serverport="9201" usehttps="off"' in text
     assert 'bulkmode="on"' in text and 'dynSearchIndex="on"' in text
+    assert 'queue.minDequeueBatchSize="1000" queue.minDequeueBatchSize.timeout="100"' in text
     assert 'esVersion.major="8"' in text
     assert 'constant(value="peer-1-rsyslog-0-syslog-")' in text
     assert "uid=" not in text
