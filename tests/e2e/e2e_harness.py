@@ -215,7 +215,14 @@ class Pipeline:
 
         admin = AdminClient(dict(KafkaSettings.from_env().client_config()))
         private = [self.rules_topic, self.alerts_topic, self.deadletter_topic]
-        admin.delete_topics(private if self.input_topic else [self.logs_topic, *private])
+        topics = private if self.input_topic else [self.logs_topic, *private]
+        # Waited for: a client dropped with its requests in flight never sends them, which left
+        # every run's topics behind.
+        for topic, future in admin.delete_topics(topics, operation_timeout=30).items():
+            try:
+                future.result(60)
+            except Exception as exc:  # teardown goes on; say what was left
+                print(f"e2e teardown: could not delete topic {topic}: {exc}", file=sys.stderr)
 
     # ---- driving it ------------------------------------------------------------------------
 
