@@ -13,8 +13,9 @@ slots) and Debian's rsyslog packages, which it installs with apt-get when missin
   consumer group; liblognorm extracts the BSD syslog fields, and omelasticsearch bulk-indexes an
   ECS-like document (@timestamp, host.name, process.name, process.pid, message, event.dataset,
   event.original, event.ingested) into a daily index ``<prefix>-syslog-yyyy.MM.dd`` with
-  Elasticsearch-generated ids; two queue workers, 1,000-document bulks (logflow's parallelism and
-  bulk size). logflow's index template (jobs/sinks/index_template.py) is installed for its prefix.
+  Elasticsearch-generated ids; two queue workers, bulks of 1,000 documents gathered for up to
+  100 ms (logflow's parallelism, bulk size and batch interval). logflow's index template
+  (jobs/sinks/index_template.py) is installed for its prefix.
 - logflow: the job as `logflow job submit` runs it in the demo (its default settings, no rules) in
   its own consumer group, through the e2e harness's private pipeline (own rules API, topics for
   rules/alerts/dead letters, index prefix).
