@@ -11,11 +11,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rules_api.broadcast import Broadcaster
 from rules_api.metrics import ApiMetrics
+from rules_api.overview import SummaryCache
 from rules_api.publisher import Publisher
+from rules_api.records_reader import RecordsReader
 from rules_api.rules_core import DryRunner
 from rules_api.security import Principal, Role, TokenRegistry, bearer_token
 from rules_api.service import RulesService
 from rules_api.settings import ApiSettings
+from rules_api.stats_reader import StatsReader
 from rules_api.store.base import RuleStore
 
 
@@ -29,10 +32,14 @@ class AppContext:
     service: RulesService
     metrics: ApiMetrics
     dry_runner: DryRunner
+    # The dashboards' read side: the job's Redis counters and Elasticsearch records.
+    stats: StatsReader
+    records: RecordsReader
     # Set once the store has been read in full and the outbox drained since startup.
     rules_loaded: bool = False
     topic_ready: bool = False
     last_error: dict[str, str] = field(default_factory=dict)
+    overview_cache: SummaryCache = field(default_factory=SummaryCache)
 
 
 class AuthError(Exception):

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from common.schema.stats import StatsKeys
 from rules_api import errors, openapi
 from rules_api.auth_first import AuthFirstMiddleware
 from rules_api.broadcast import Broadcaster
@@ -16,18 +17,20 @@ from rules_api.dependencies import AppContext
 from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
-from rules_api.routers import docs, health, metrics, rules
+from rules_api.records_reader import ElasticsearchRecordsReader, RecordsReader
+from rules_api.routers import dashboard, docs, health, metrics, rules, ui
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
 from rules_api.settings import ApiSettings
+from rules_api.stats_reader import RedisStatsReader, StatsReader
 from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
 
 # Every router of the app, in the order they are included; the token check before the body
 # (rules_api.auth_first) matches requests against these same routes.
-ROUTERS = (rules.router, health.router, metrics.router, docs.router)
+ROUTERS = (rules.router, health.router, metrics.router, docs.router, dashboard.router, ui.router)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -58,6 +61,8 @@ def create_app(
     *,
     store: RuleStore | None = None,
     publisher: Publisher | None = None,
+    stats: StatsReader | None = None,
+    records: RecordsReader | None = None,
 ) -> FastAPI:
     """Build the app. Raises TokenConfigError when no usable token is configured."""
     settings = settings or ApiSettings.from_env()
@@ -68,6 +73,10 @@ def create_app(
         store = RedisRuleStore(settings.redis, prefix=settings.redis_prefix)
     if publisher is None:
         publisher = KafkaPublisher(settings.kafka, settings.topics.rules, settings.publish_timeout_s)
+    if stats is None:
+        stats = RedisStatsReader(settings.redis, StatsKeys(settings.stats_prefix, settings.window_seconds))
+    if records is None:
+        records = ElasticsearchRecordsReader(settings.elasticsearch, settings.index_prefix)
     api_metrics = ApiMetrics()
     broadcaster = Broadcaster(
         store,
@@ -84,6 +93,8 @@ def create_app(
         service=RulesService(store, broadcaster, settings.max_rules),
         metrics=api_metrics,
         dry_runner=DryRunner(),
+        stats=stats,
+        records=records,
     )
 
     @contextlib.asynccontextmanager
@@ -98,6 +109,8 @@ def create_app(
             context.dry_runner.close()
             await context.publisher.close()
             await context.store.close()
+            await context.stats.close()
+            await context.records.close()
 
     app = FastAPI(
         title="logflow rules API",

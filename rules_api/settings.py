@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.settings import KafkaSettings, RedisSettings, TopicSettings, env_int, env_number
+from common.schema.stats import DEFAULT_PREFIX as DEFAULT_STATS_PREFIX
+from common.settings import (
+    ElasticsearchSettings,
+    KafkaSettings,
+    RedisSettings,
+    TopicSettings,
+    env_int,
+    env_number,
+)
 
 
 class SettingsError(ValueError):
@@ -35,6 +43,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _elasticsearch(env: Mapping[str, str]) -> ElasticsearchSettings:
+    try:
+        return ElasticsearchSettings.from_env(env)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     # Raw token entries ("name:role:sha256hex"); parsed and checked by rules_api.security.
@@ -47,9 +62,15 @@ class ApiSettings:
     reconcile_interval_s: float = 5.0
     tls_cert: str = ""
     tls_key: str = ""
+    # What the dashboards read: the job's stats keys and indices, named by the job's own variables
+    # so that one environment configures both.
+    stats_prefix: str = DEFAULT_STATS_PREFIX
+    window_seconds: int = 60
+    index_prefix: str = "logs"
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
@@ -78,7 +99,11 @@ class ApiSettings:
             reconcile_interval_s=_float(env, "LOGFLOW_API_RECONCILE_INTERVAL_S", cls.reconcile_interval_s),
             tls_cert=tls_cert,
             tls_key=tls_key,
+            stats_prefix=env.get("LOGFLOW_STATS_PREFIX", "").strip() or cls.stats_prefix,
+            window_seconds=_int(env, "LOGFLOW_WINDOW_SECONDS", cls.window_seconds),
+            index_prefix=env.get("LOGFLOW_INDEX_PREFIX", "").strip() or cls.index_prefix,
             kafka=KafkaSettings.from_env(env),
             redis=RedisSettings.from_env(env),
             topics=TopicSettings.from_env(env),
+            elasticsearch=_elasticsearch(env),
         )

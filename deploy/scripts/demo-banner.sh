@@ -13,6 +13,7 @@ logflow demo is running.
   Records in Elasticsearch:          curl -s '$es/logs-*/_search?size=3&pretty'
   Record count:                      curl -s '$es/logs-*/_count?pretty'
   Per-window stats from Redis:       .venv/bin/logflow stats   (each window once it closes, ~1 min)
+  Dashboards and rules console:      $api/ui   (sign in with the token in $home/secrets/api-token)
   Rules API docs (token in $home/secrets/api-token):  $api/docs
   Service status / logs:             .venv/bin/logflow stack status ; ls $home/logs/
 Stop everything with:                make down

@@ -12,6 +12,8 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+# The browser tests of /ui drive Debian's Chromium through Playwright (never `playwright install`).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
     if command -v python3.11 >/dev/null 2>&1; then PYTHON=python3.11; else PYTHON=python3; fi

@@ -12,7 +12,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="stack_command", metavar="COMMAND")
     only_help = (
         "comma-separated services (elasticsearch, redis, kafka, flink-jobmanager, flink-taskmanager, "
-        "rules-api; aliases flink, es, api); default: all"
+        "rules-api, retention; aliases flink, es, api); default: all"
     )
     up = sub.add_parser("up", help="start every service (idempotent) and wait until healthy")
     up.add_argument("--only", default="", help=only_help)

@@ -16,6 +16,10 @@ from .services import ALIASES, SERVICES, Service, StackContext, by_name, rules_a
 from .topics import ensure_topics
 from .tuning import StackTuning
 
+# Services reached through another's port (the TaskManager through Flink's REST port) or none.
+NO_PORT_OF_THEIR_OWN = frozenset({"flink-taskmanager", "retention"})
+SECOND_WAVE = frozenset({"rules-api", "retention"})
+
 
 def context_from_env(environ: Mapping[str, str] | None = None) -> StackContext:
     env = dict(os.environ if environ is None else environ)
@@ -80,7 +84,7 @@ def state_of(ctx: StackContext, service: Service) -> ServiceState:
 
 
 def _check_ports_free(ctx: StackContext, service: Service) -> None:
-    if service.name == "flink-taskmanager":
+    if service.name in NO_PORT_OF_THEIR_OWN:
         return
     for port in (service.port(ctx.ports), *service.extra_ports(ctx.ports)):
         if port_open(port) or not port_bindable(port):
@@ -152,10 +156,11 @@ def up(ctx: StackContext, only: Iterable[str] | None = None) -> list[ServiceStat
     for directory in (ctx.layout.run, ctx.layout.logs, ctx.layout.cache):
         directory.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + ctx.tuning.start_timeout
-    # The API connects to Redis and Kafka as it starts, so it goes in a second wave.
+    # The API connects to Redis and Kafka as it starts, and retention prunes Elasticsearch at once,
+    # so they go in a second wave.
     waves = [
-        [s for s in chosen if s.name != "rules-api"],
-        [s for s in chosen if s.name == "rules-api"],
+        [s for s in chosen if s.name not in SECOND_WAVE],
+        [s for s in chosen if s.name in SECOND_WAVE],
     ]
     for wave in waves:
         for service in wave:

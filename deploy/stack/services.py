@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from . import artifacts, configs, tokens
+from . import artifacts, configs, retention, tokens
 from .errors import StackError
 from .layout import StackLayout, venv_python
 from .netcheck import LOOPBACK, http_json, http_status, port_open, redis_ping
@@ -440,6 +440,15 @@ SERVICES: tuple[Service, ...] = (
         ("api serve",),
         _prepare_rules_api,
         _rules_api_healthy,
+    ),
+    # No port of its own: reported with Elasticsearch's, the one it talks to.
+    Service(
+        retention.NAME,
+        lambda p: p.elasticsearch,
+        "LOGFLOW_ES_URL",
+        retention.MARKERS,
+        retention.prepare,
+        retention.healthy,
     ),
 )
 

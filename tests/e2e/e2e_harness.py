@@ -162,7 +162,9 @@ class Pipeline:
         self.env["LOGFLOW_API_TOKENS"] = f"e2e:admin:{digest}"
         self.env.pop("LOGFLOW_API_TOKENS_FILE", None)
         self.api_url = f"http://127.0.0.1:{port}"
-        log = open(REPO_ROOT / ".logflow" / "logs" / f"e2e-api-{self.suffix}.log", "wb")  # noqa: SIM115
+        log_dir = REPO_ROOT / ".logflow" / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .logflow yet
+        log = open(log_dir / f"e2e-api-{self.suffix}.log", "wb")  # noqa: SIM115
         self._api_process = subprocess.Popen(
             [LOGFLOW, "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=self.env,

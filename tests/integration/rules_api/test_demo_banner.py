@@ -63,6 +63,7 @@ def test_every_url_the_banner_prints_answers(banner_env: dict[str, str]) -> None
     urls = _URL.findall(text)
     api = api_url(banner_env)
     assert f"{api}/docs" in urls, text
+    assert f"{api}/ui" in urls, text  # the dashboards and rules console
     assert len(urls) >= 4, text  # Flink UI, two Elasticsearch queries, the API docs
     with httpx.Client(timeout=15) as http:
         for url in urls:

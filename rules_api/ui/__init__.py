@@ -1,0 +1,1 @@
+"""The browser console's static files (served by rules_api.routers.ui)."""
