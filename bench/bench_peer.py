@@ -60,7 +60,7 @@ from measure import (  # noqa: E402
 )
 from peer_rsyslog import Rsyslogd, RsyslogSettings, ensure_installed  # noqa: E402
 
-from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings  # noqa: E402
+from common.settings import ElasticsearchSettings, KafkaSettings  # noqa: E402
 from jobs.sinks.index_template import install_index_template  # noqa: E402
 
 INPUT = REPO / "tests" / "data" / "loghub" / "Linux_2k.log"
@@ -264,7 +264,6 @@ def run_logflow(es: Any, topic: str, total: int, pair: int, tag: str, stall_s: f
     pipeline = Pipeline(
         suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env=DEMO_JOB_ENV
     )
-    (REPO_ROOT / ".logflow" / "logs").mkdir(parents=True, exist_ok=True)  # the harness's API log
     before, bulks = service_cpu_seconds(), node_bulk_counters(es)
     try:
         pipeline.start()  # returns with the job running; it reads the topic from the beginning at once
