@@ -115,7 +115,11 @@ def run_figures(side: str, pair: int, samples: list[Sample], total: int, before:
     """Rates and CPU per document from the polled samples (pure: what the unit tests check)."""
     low, high = (samples[i] for i in steady_window([(s.at, s.count) for s in samples], total))
     if high.at <= low.at or high.count <= low.count:
-        raise RuntimeError(f"{side}: too few samples for a steady state; use more --events")
+        # The count moves once per refresh (1 s): a run of a second or two has no slope to measure.
+        raise RuntimeError(
+            f"{side}: went from under 10% to 90% of {total} documents between two polls, too fast "
+            "for a steady state; use more --events (each side should take 10 s or more)"
+        )
     first = next(s for s in samples if s.count > 0)
     last = samples[-1]
     steady = high.count - low.count
