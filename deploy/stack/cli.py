@@ -6,13 +6,17 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .services import StackContext
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="stack_command", metavar="COMMAND")
     only_help = (
-        "comma-separated services (elasticsearch, redis, kafka, flink-jobmanager, flink-taskmanager, "
-        "rules-api, retention; aliases flink, es, api); default: all"
+        "comma-separated services (elasticsearch, redis, kafka, flink-jobmanager, flink-taskmanager-N, "
+        "rules-api, retention; aliases flink-taskmanager (all TaskManagers), flink, es, api); default: all"
     )
     up = sub.add_parser("up", help="start every service (idempotent) and wait until healthy")
     up.add_argument("--only", default="", help=only_help)
@@ -63,13 +67,29 @@ def _up(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     print(f"stack is up in {time.monotonic() - started:.1f}s:")
     for state in states:
-        print(f"  {state.name:<18} 127.0.0.1:{state.port:<6} pid {state.pid!s:<8} log {state.log}")
+        print(f"  {state.name:<20} 127.0.0.1:{state.port:<6} pid {state.pid!s:<8} log {state.log}")
     if any(state.name == "rules-api" for state in states):
         print(f"  rules API admin token: {ctx.layout.api_token_file}")
     print(f"  Flink UI: http://127.0.0.1:{ctx.ports.flink_rest}")
+    for name, port in metrics_endpoints(ctx, [state.name for state in states]):
+        print(f"  Prometheus metrics of {name}: http://127.0.0.1:{port}/metrics")
     print(f"  Flink Kafka connector jar: {ctx.layout.connector_jar}")
     print("stop it with: logflow stack down")
     return 0
+
+
+def metrics_endpoints(ctx: StackContext, names: list[str]) -> list[tuple[str, int]]:
+    """The Prometheus endpoint of each Flink process among the named services."""
+    from . import taskmanagers
+
+    endpoints = []
+    for name in names:
+        index = taskmanagers.index_of(name)
+        if name == "flink-jobmanager":
+            endpoints.append((name, ctx.ports.flink_metrics))
+        elif index is not None:
+            endpoints.append((name, ctx.ports.taskmanager(index).metrics))
+    return endpoints
 
 
 def _down(args: argparse.Namespace) -> int:
@@ -82,9 +102,9 @@ def _down(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for name, pid, killed in results:
         if pid is None:
-            print(f"  {name:<18} not running")
+            print(f"  {name:<20} not running")
         else:
-            print(f"  {name:<18} stopped (pid {pid}{', killed after timeout' if killed else ''})")
+            print(f"  {name:<20} stopped (pid {pid}{', killed after timeout' if killed else ''})")
     return 0
 
 
@@ -97,7 +117,7 @@ def _status(args: argparse.Namespace) -> int:
         if args.any_owner:
             answering = answering_services(ctx, _names(args.only))
             for name, ok in answering.items():
-                print(f"{name:<18} {'answers' if ok else 'silent'}")
+                print(f"{name:<20} {'answers' if ok else 'silent'}")
             return 0 if all(answering.values()) else 3
         states = status(ctx, _names(args.only))
     except StackError as exc:
@@ -105,9 +125,9 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{**state.__dict__, "state": state.label} for state in states], indent=2))
     else:
-        print(f"{'SERVICE':<18} {'STATE':<9} {'PID':<8} PORT")
+        print(f"{'SERVICE':<20} {'STATE':<9} {'PID':<8} PORT")
         for state in states:
-            print(f"{state.name:<18} {state.label:<9} {state.pid or '-'!s:<8} {state.port}")
+            print(f"{state.name:<20} {state.label:<9} {state.pid or '-'!s:<8} {state.port}")
     # Exit 0 only when everything asked about is up, so scripts can poll `logflow stack status`.
     return 0 if all(state.healthy for state in states) else 3
 

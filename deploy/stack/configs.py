@@ -180,6 +180,36 @@ def flink_overrides(
         "heartbeat.timeout": 15000,
         "heartbeat.interval": 3000,
         "restart-strategy.type": "exponential-delay",
+        # Prometheus endpoint of every Flink process. The plugin is in the wheel's plugins/ (Flink's
+        # default FLINK_PLUGINS_DIR). This port is the JobManager's: each TaskManager gets its own
+        # with -D (taskmanager_dynamic_properties), not a range, so its address is known in advance.
+        # The 2.2 reporter has only a port option, no host: it listens on all interfaces.
+        "metrics.reporter.prom.factory.class": PROMETHEUS_REPORTER_FACTORY,
+        "metrics.reporter.prom.port": str(ports.flink_metrics),
+    }
+
+
+PROMETHEUS_REPORTER_FACTORY = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
+
+
+def taskmanager_dynamic_properties(
+    ports: StackPorts, index: int, resource_id: str, tmp_dir: Path, working_dir: Path
+) -> dict[str, str]:
+    """``-D`` settings that set TaskManager ``index`` apart from the others sharing flink/conf.
+
+    Several TaskManagers on one host share one config file; whatever must differ between them
+    (ports, resource id, scratch directories) is passed on each one's command line instead.
+    """
+    tm = ports.taskmanager(index)
+    return {
+        # A fresh id per start tells this TaskManager apart from a killed one the JobManager
+        # still lists until its heartbeat times out.
+        "taskmanager.resource-id": resource_id,
+        "taskmanager.rpc.port": str(tm.rpc),
+        "taskmanager.data.port": str(tm.data),
+        "metrics.reporter.prom.port": str(tm.metrics),
+        "io.tmp.dirs": str(tmp_dir),
+        "process.taskmanager.working-dir": str(working_dir),
     }
 
 

@@ -1,4 +1,4 @@
-"""`up`, `down` and `status` of the local stack over the services in ``services.SERVICES``."""
+"""`up`, `down` and `status` of the local stack over the services in ``services.services()``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import processes
+from . import processes, taskmanagers
 from .errors import StackError
 from .layout import StackLayout
 from .netcheck import listener_pids, port_bindable, port_open
 from .ports import StackPorts
-from .services import ALIASES, SERVICES, Service, StackContext, by_name, rules_api_available
+from .services import Service, StackContext, aliases, by_name, rules_api_available, services
 from .topics import ensure_topics
 from .tuning import StackTuning
 
-# Services reached through another's port (the TaskManager through Flink's REST port) or none.
-NO_PORT_OF_THEIR_OWN = frozenset({"flink-taskmanager", "retention"})
+# Services without a port of their own.
+NO_PORT_OF_THEIR_OWN = frozenset({"retention"})
 SECOND_WAVE = frozenset({"rules-api", "retention"})
 
 
@@ -31,9 +31,21 @@ def context_from_env(environ: Mapping[str, str] | None = None) -> StackContext:
     )
 
 
-def select(only: Iterable[str] | None) -> list[Service]:
+def configured_taskmanagers(ctx: StackContext) -> range:
+    return range(1, ctx.tuning.taskmanagers + 1)
+
+
+def known_taskmanagers(ctx: StackContext) -> set[int]:
+    """The configured TaskManagers and any other that still has a pid file (LOGFLOW_TASKMANAGERS
+    lowered since it started), so `status` shows and `down` stops them too."""
+    return set(configured_taskmanagers(ctx)) | taskmanagers.indices_on_disk(ctx.layout)
+
+
+def select(only: Iterable[str] | None, taskmanager_indices: Iterable[int] = (1,)) -> list[Service]:
     """Services named by --only (with aliases), in start order; all of them when only is empty."""
-    registry = by_name()
+    ordered = services(taskmanager_indices)
+    registry = by_name(ordered)
+    alias_names = aliases(ordered)
     if not only:
         chosen = set(registry)
         if not rules_api_available():
@@ -44,13 +56,13 @@ def select(only: Iterable[str] | None) -> list[Service]:
             name = raw.strip()
             if not name:
                 continue
-            names = ALIASES.get(name, (name,))
+            names = alias_names.get(name, (name,))
             unknown = [n for n in names if n not in registry]
             if unknown:
-                valid = ", ".join([*registry, *ALIASES])
+                valid = ", ".join([*registry, *alias_names])
                 raise StackError(f"unknown service {name!r}: choose from {valid}")
             chosen.update(names)
-    return [service for service in SERVICES if service.name in chosen]
+    return [service for service in ordered if service.name in chosen]
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class ServiceState:
 
 
 def state_of(ctx: StackContext, service: Service) -> ServiceState:
-    pid = processes.read_pid(ctx.layout.pid_file(service.name))
+    pid = processes.read_pid(service.pid_file(ctx.layout))
     running = pid is not None and processes.pid_alive(pid, service.markers)
     healthy = running and service.healthy(ctx)
     return ServiceState(
@@ -79,7 +91,7 @@ def state_of(ctx: StackContext, service: Service) -> ServiceState:
         running,
         healthy,
         service.port(ctx.ports),
-        str(ctx.layout.log_file(service.name)),
+        str(service.log_file(ctx.layout)),
     )
 
 
@@ -97,7 +109,7 @@ def _check_ports_free(ctx: StackContext, service: Service) -> None:
 
 
 def _start(ctx: StackContext, service: Service) -> int:
-    pid_file = ctx.layout.pid_file(service.name)
+    pid_file = service.pid_file(ctx.layout)
     stale = processes.read_pid(pid_file)
     if stale is not None:
         # The leader died (crash, kill -9): clear what is left of its group before starting anew.
@@ -106,7 +118,8 @@ def _start(ctx: StackContext, service: Service) -> int:
     _check_ports_free(ctx, service)
     launch = service.prepare(ctx)
     pid = processes.spawn(launch)
-    processes.write_pid(pid_file, pid)
+    # Asked again: preparing may move a service to new file names (TaskManager 1 off the old ones).
+    processes.write_pid(service.pid_file(ctx.layout), pid)
     return pid
 
 
@@ -125,7 +138,7 @@ def _tail(path: str, lines: int = 3) -> str:
 def _just_started_alive(ctx: StackContext, service: Service) -> bool:
     """Liveness without the command-line check, for a pid we spawned moments ago: launcher scripts
     exec() through several command lines before the service's own one appears."""
-    pid = processes.read_pid(ctx.layout.pid_file(service.name))
+    pid = processes.read_pid(service.pid_file(ctx.layout))
     return pid is not None and processes.pid_alive(pid)
 
 
@@ -145,14 +158,15 @@ def _wait_healthy(ctx: StackContext, services: Sequence[Service], deadline: floa
                 )
         if pending and time.monotonic() > deadline:
             names = ", ".join(s.name for s in pending)
-            logs = ", ".join(str(ctx.layout.log_file(s.name)) for s in pending)
+            logs = ", ".join(str(s.log_file(ctx.layout)) for s in pending)
             raise StackError(f"{names} not healthy after {ctx.tuning.start_timeout}s: see {logs}")
         if pending:
             time.sleep(0.5)
 
 
 def up(ctx: StackContext, only: Iterable[str] | None = None) -> list[ServiceState]:
-    chosen = select(only)
+    chosen = select(only, configured_taskmanagers(ctx))
+    ctx.ports.check_distinct(ctx.tuning.taskmanagers)
     for directory in (ctx.layout.run, ctx.layout.logs, ctx.layout.cache):
         directory.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + ctx.tuning.start_timeout
@@ -169,9 +183,7 @@ def up(ctx: StackContext, only: Iterable[str] | None = None) -> list[ServiceStat
                 print(f"  {service.name} already running (pid {state.pid})", flush=True)
                 continue
             pid = _start(ctx, service)
-            print(
-                f"  started {service.name} (pid {pid}), log {ctx.layout.log_file(service.name)}", flush=True
-            )
+            print(f"  started {service.name} (pid {pid}), log {service.log_file(ctx.layout)}", flush=True)
         _wait_healthy(ctx, wave, deadline)
         if any(s.name == "kafka" for s in wave):
             created = ensure_topics(ctx.environ, timeout=max(10.0, deadline - time.monotonic()))
@@ -182,10 +194,11 @@ def up(ctx: StackContext, only: Iterable[str] | None = None) -> list[ServiceStat
 
 def down(ctx: StackContext, only: Iterable[str] | None = None) -> list[tuple[str, int | None, bool]]:
     """Stop the chosen services (reverse start order). Returns (name, pid or None, had to be killed)."""
-    chosen = select(only) if only else list(SERVICES)
+    indices = known_taskmanagers(ctx)
+    chosen = select(only, indices) if only else list(services(indices))
     stopped: list[tuple[str, int | None, bool]] = []
     for service in reversed(chosen):
-        pid_file = ctx.layout.pid_file(service.name)
+        pid_file = service.pid_file(ctx.layout)
         pid = processes.read_pid(pid_file)
         if pid is None:
             stopped.append((service.name, None, False))
@@ -201,7 +214,7 @@ def down(ctx: StackContext, only: Iterable[str] | None = None) -> list[tuple[str
 
 
 def status(ctx: StackContext, only: Iterable[str] | None = None) -> list[ServiceState]:
-    chosen = select(only) if only else select(None)
+    chosen = select(only, known_taskmanagers(ctx))
     return [state_of(ctx, service) for service in chosen]
 
 
@@ -210,5 +223,11 @@ def answering_services(ctx: StackContext, only: Iterable[str] | None = None) -> 
 
     ``make test`` uses this to run against a stack another checkout already keeps on these ports.
     """
-    chosen = select(only) if only else select(None)
-    return {service.name: service.healthy(ctx) for service in chosen if service.name != "flink-taskmanager"}
+    chosen = select(only, configured_taskmanagers(ctx))
+    # A TaskManager's probe needs the resource id from its pid-file sibling, which only the
+    # checkout that started it has.
+    return {
+        service.name: service.healthy(ctx)
+        for service in chosen
+        if taskmanagers.index_of(service.name) is None
+    }

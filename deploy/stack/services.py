@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from . import artifacts, configs, retention, tokens
+from . import artifacts, configs, retention, taskmanagers, tokens
 from .errors import StackError
 from .layout import StackLayout, venv_python
 from .netcheck import LOOPBACK, http_json, http_status, port_open, redis_ping
@@ -48,6 +48,15 @@ class Service:
     prepare: Callable[[StackContext], Launch]
     healthy: Callable[[StackContext], bool]
     extra_ports: Callable[[StackPorts], tuple[int, ...]] = lambda _ports: ()
+    # Where the pid and log files are, when not at the layout's run/<name>.pid and logs/<name>.log.
+    pid_path: Callable[[StackLayout], Path] | None = None
+    log_path: Callable[[StackLayout], Path] | None = None
+
+    def pid_file(self, layout: StackLayout) -> Path:
+        return self.pid_path(layout) if self.pid_path else layout.pid_file(self.name)
+
+    def log_file(self, layout: StackLayout) -> Path:
+        return self.log_path(layout) if self.log_path else layout.log_file(self.name)
 
 
 def _base_env(ctx: StackContext) -> dict[str, str]:
@@ -290,14 +299,14 @@ def write_flink_conf(ctx: StackContext) -> Path:
     return conf_dir
 
 
-def _flink_env(ctx: StackContext, java: str) -> dict[str, str]:
+def _flink_env(ctx: StackContext, java: str, log_dir: Path, scripts_pid_dir: Path) -> dict[str, str]:
     env = _base_env(ctx)
     env.update(
         {
             "FLINK_CONF_DIR": str(ctx.layout.flink_conf),
             "FLINK_LIB_DIR": str(ctx.layout.flink_lib),
-            "FLINK_LOG_DIR": str(ctx.layout.logs / "flink"),
-            "FLINK_PID_DIR": str(ctx.layout.run / "flink-scripts"),
+            "FLINK_LOG_DIR": str(log_dir),
+            "FLINK_PID_DIR": str(scripts_pid_dir),
             "JAVA_HOME": _java_home(java),
             # The TaskManager starts Python workers with python.executable; PATH covers helper scripts.
             "PATH": f"{venv_python().parent}:{env['PATH']}",
@@ -310,52 +319,84 @@ def _prepare_jobmanager(ctx: StackContext) -> Launch:
     java = artifacts.require_java()
     write_flink_lib(ctx)
     write_flink_conf(ctx)
-    (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
+    log_dir = ctx.layout.logs / "flink"
+    log_dir.mkdir(parents=True, exist_ok=True)
     argv = [str(pyflink_home() / "bin" / "jobmanager.sh"), "start-foreground"]
-    return Launch(
-        argv, _flink_env(ctx, java), ctx.layout.data("flink"), ctx.layout.log_file("flink-jobmanager")
-    )
+    env = _flink_env(ctx, java, log_dir, ctx.layout.run / "flink-scripts")
+    return Launch(argv, env, ctx.layout.data("flink"), ctx.layout.log_file("flink-jobmanager"))
 
 
 def _jobmanager_healthy(ctx: StackContext) -> bool:
     return isinstance(http_json(f"http://{LOOPBACK}:{ctx.ports.flink_rest}/overview"), dict)
 
 
-def taskmanager_id_file(layout: StackLayout) -> Path:
-    return layout.run / "flink-taskmanager.id"
-
-
-def _prepare_taskmanager(ctx: StackContext) -> Launch:
+def _prepare_taskmanager(ctx: StackContext, index: int) -> Launch:
     java = artifacts.require_java()
     write_flink_lib(ctx)
     write_flink_conf(ctx)
-    (ctx.layout.logs / "flink").mkdir(parents=True, exist_ok=True)
-    # A fresh resource id per start tells this TaskManager apart from a killed one the JobManager
-    # still lists until its heartbeat times out.
-    resource_id = f"logflow-tm-{uuid.uuid4().hex[:12]}"
-    id_file = taskmanager_id_file(ctx.layout)
+    layout = ctx.layout
+    log_dir = taskmanagers.flink_log_dir(layout, index)
+    tmp_dir = taskmanagers.tmp_dir(layout, index)
+    for directory in (log_dir, tmp_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    # Each start has a fresh resource id, so the tm_<id> folders of earlier (killed) incarnations
+    # are never read again; without this they pile up with every crash.
+    for stale in taskmanagers.working_dir(layout, index).glob("tm_*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if index == 1:
+        # Started under the numbered names from now on; the single-TaskManager files would
+        # otherwise keep standing in for it.
+        for legacy in taskmanagers.legacy_files(layout):
+            legacy.unlink(missing_ok=True)
+    # Underscores only: the Prometheus reporter strips other characters from its tm_id label.
+    resource_id = f"logflow_tm{index}_{uuid.uuid4().hex[:12]}"
+    id_file = taskmanagers.id_file(layout, index)
     id_file.parent.mkdir(parents=True, exist_ok=True)
     id_file.write_text(resource_id + "\n")
-    argv = [
-        str(pyflink_home() / "bin" / "taskmanager.sh"),
-        "start-foreground",
-        "-D",
-        f"taskmanager.resource-id={resource_id}",
-    ]
-    return Launch(
-        argv, _flink_env(ctx, java), ctx.layout.data("flink"), ctx.layout.log_file("flink-taskmanager")
+    properties = configs.taskmanager_dynamic_properties(
+        ctx.ports, index, resource_id, tmp_dir, taskmanagers.working_dir(layout, index)
     )
+    argv = [str(pyflink_home() / "bin" / "taskmanager.sh"), "start-foreground"]
+    for key, value in properties.items():
+        argv += ["-D", f"{key}={value}"]
+    env = _flink_env(ctx, java, log_dir, taskmanagers.scripts_pid_dir(layout, index))
+    # Names Flink's own log files (flink-<ident>-taskexecutor-...) apart in listings and bug reports.
+    env["FLINK_IDENT_STRING"] = taskmanagers.name(index)
+    return Launch(argv, env, taskmanagers.working_dir(layout, index), taskmanagers.log_file(layout, index))
 
 
-def _taskmanager_healthy(ctx: StackContext) -> bool:
-    try:
-        resource_id = taskmanager_id_file(ctx.layout).read_text().strip()
-    except OSError:
-        return False
+def registered_taskmanagers(ctx: StackContext) -> set[str] | None:
+    """Resource ids the JobManager lists, None when it does not answer."""
     listing = http_json(f"http://{LOOPBACK}:{ctx.ports.flink_rest}/taskmanagers")
     if not isinstance(listing, dict):
+        return None
+    return {str(tm.get("id")) for tm in listing.get("taskmanagers", [])}
+
+
+def _taskmanager_healthy(ctx: StackContext, index: int) -> bool:
+    try:
+        resource_id = taskmanagers.id_file(ctx.layout, index).read_text().strip()
+    except OSError:
         return False
-    return any(tm.get("id") == resource_id for tm in listing.get("taskmanagers", []))
+    return resource_id in (registered_taskmanagers(ctx) or set())
+
+
+TASKMANAGER_MARKERS = ("taskmanager.sh", "flink-console.sh taskexecutor", "TaskManagerRunner")
+
+
+def taskmanager_service(index: int) -> Service:
+    """TaskManager ``index`` (from 1): its own ports, pid, id and log files, same conf and slots."""
+    return Service(
+        taskmanagers.name(index),
+        lambda p: p.taskmanager(index).rpc,
+        "LOGFLOW_FLINK_TM_RPC_PORT",
+        TASKMANAGER_MARKERS,
+        lambda ctx: _prepare_taskmanager(ctx, index),
+        lambda ctx: _taskmanager_healthy(ctx, index),
+        extra_ports=lambda p: (p.taskmanager(index).data, p.taskmanager(index).metrics),
+        pid_path=lambda layout: taskmanagers.pid_file(layout, index),
+        log_path=lambda layout: taskmanagers.log_file(layout, index),
+    )
 
 
 # --- rules API -------------------------------------------------------------------------------------
@@ -394,7 +435,7 @@ def _rules_api_healthy(ctx: StackContext) -> bool:
     return status is not None and status < 500
 
 
-SERVICES: tuple[Service, ...] = (
+_BEFORE_TASKMANAGERS: tuple[Service, ...] = (
     Service(
         "elasticsearch",
         lambda p: p.elasticsearch,
@@ -422,17 +463,11 @@ SERVICES: tuple[Service, ...] = (
         ("jobmanager.sh", "flink-console.sh standalonesession", "StandaloneSessionClusterEntrypoint"),
         _prepare_jobmanager,
         _jobmanager_healthy,
-        extra_ports=lambda p: (p.flink_rpc,),
+        extra_ports=lambda p: (p.flink_rpc, p.flink_metrics),
     ),
-    Service(
-        "flink-taskmanager",
-        # The TaskManager listens on ephemeral ports; it is reached through the JobManager's REST port.
-        lambda p: p.flink_rest,
-        "LOGFLOW_FLINK_REST",
-        ("taskmanager.sh", "flink-console.sh taskexecutor", "TaskManagerRunner"),
-        _prepare_taskmanager,
-        _taskmanager_healthy,
-    ),
+)
+
+_AFTER_TASKMANAGERS: tuple[Service, ...] = (
     Service(
         "rules-api",
         lambda p: p.api,
@@ -452,13 +487,27 @@ SERVICES: tuple[Service, ...] = (
     ),
 )
 
-# Names accepted by --only besides the service names themselves.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "flink": ("flink-jobmanager", "flink-taskmanager"),
-    "es": ("elasticsearch",),
-    "api": ("rules-api",),
-}
+
+def services(taskmanager_indices: Iterable[int] = (1,)) -> tuple[Service, ...]:
+    """Every service in start order, with the given TaskManagers between JobManager and API."""
+    tms = tuple(taskmanager_service(index) for index in sorted(set(taskmanager_indices)))
+    return (*_BEFORE_TASKMANAGERS, *tms, *_AFTER_TASKMANAGERS)
 
 
-def by_name() -> dict[str, Service]:
-    return {service.name: service for service in SERVICES}
+# The single-TaskManager stack, for callers that do not care how many there are.
+SERVICES = services()
+
+
+def aliases(registry: Iterable[Service]) -> dict[str, tuple[str, ...]]:
+    """Names accepted by --only besides the service names themselves."""
+    tms = tuple(s.name for s in registry if taskmanagers.index_of(s.name) is not None)
+    return {
+        "flink": ("flink-jobmanager", *tms),
+        taskmanagers.ALIAS: tms,
+        "es": ("elasticsearch",),
+        "api": ("rules-api",),
+    }
+
+
+def by_name(registry: Iterable[Service] = SERVICES) -> dict[str, Service]:
+    return {service.name: service for service in registry}

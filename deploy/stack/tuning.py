@@ -37,6 +37,8 @@ class StackTuning:
     # The pipeline runs with parallelism 2; four slots let a second job (the tests' or a
     # benchmark's) run beside the demo's instead of waiting for slots that never free up.
     flink_slots: int = 4
+    # Standalone TaskManagers on this machine, each with flink_slots slots and its own ports.
+    taskmanagers: int = 1
     start_timeout: int = 300
 
     @classmethod
@@ -49,5 +51,6 @@ class StackTuning:
             flink_jobmanager_memory=_size(env, "LOGFLOW_FLINK_JM_MEMORY", cls.flink_jobmanager_memory),
             flink_taskmanager_memory=_size(env, "LOGFLOW_FLINK_TM_MEMORY", cls.flink_taskmanager_memory),
             flink_slots=_int(env, "LOGFLOW_FLINK_SLOTS", cls.flink_slots),
+            taskmanagers=_int(env, "LOGFLOW_TASKMANAGERS", cls.taskmanagers),
             start_timeout=_int(env, "LOGFLOW_STACK_TIMEOUT", cls.start_timeout),
         )

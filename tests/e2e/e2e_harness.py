@@ -25,6 +25,8 @@ import httpx
 
 from common.schema.stats import StatsKeys, WindowStats
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
+from deploy.stack import taskmanagers
+from deploy.stack.layout import StackLayout
 from jobs.flink_rest import FlinkRest
 from jobs.sinks.redis_stats import connect, read_windows
 
@@ -40,6 +42,13 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, interval_s: 
             return last
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {last!r})")
+
+
+def taskmanager_pid(index: int = 1) -> int:
+    """The pid of the stack's TaskManager ``index`` from its pid file (old single-TM name too)."""
+    pid = taskmanagers.pid(StackLayout.from_env(), index)
+    assert pid is not None, f"no pid file for TaskManager {index} under {StackLayout.from_env().run}"
+    return pid
 
 
 def free_port() -> int:

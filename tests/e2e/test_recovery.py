@@ -10,9 +10,7 @@ import threading
 import time
 
 import pytest
-from e2e_harness import LOGFLOW, Pipeline, wait_for
-
-from common.settings import logflow_home
+from e2e_harness import LOGFLOW, Pipeline, taskmanager_pid, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -58,11 +56,10 @@ def _assert_exactly_once(pipeline: Pipeline, ids: list[str]) -> None:
 
 
 def test_taskmanager_killed_mid_stream(pipeline: Pipeline) -> None:
-    pid_file = logflow_home() / "run" / "flink-taskmanager.pid"
     thread, ids = _produce_in_background(pipeline, _lines("crash", 3000), chunks=30, pause_s=0.5)
     wait_for("the job to have indexed part of the stream", lambda: pipeline.count() >= 300, 120, 0.5)
 
-    os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+    os.kill(taskmanager_pid(1), signal.SIGKILL)
     time.sleep(2)
     _stack("up", "--only", "flink-taskmanager")
     thread.join(300)

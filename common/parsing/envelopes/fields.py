@@ -15,17 +15,31 @@ NestedParser = Callable[[str, Context], "dict[str, Any] | None"]
 TAG_PARSE_FAILURE: Final = "_parse_failure"
 
 
+# dotted path -> (its parents, its last name); the paths are the modules' constants and attribute names.
+_SPLIT: dict[str, tuple[list[str], str]] = {}
+
+
+def _split(path: str) -> tuple[list[str], str]:
+    parts = path.split(".")
+    last = parts.pop()
+    if len(_SPLIT) >= 4096:
+        _SPLIT.clear()
+    _SPLIT[path] = (parts, last)
+    return parts, last
+
+
 def put(rec: dict[str, Any], path: str, value: Any) -> None:
     """Set the dotted ECS ``path`` in ``rec`` (creating the objects on the way)."""
-    parts = path.split(".")
+    split = _SPLIT.get(path)
+    parents, last = split if split is not None else _split(path)
     node = rec
-    for part in parts[:-1]:
+    for part in parents:
         child = node.get(part)
         if not isinstance(child, dict):
             child = {}
             node[part] = child
         node = child
-    node[parts[-1]] = value
+    node[last] = value
 
 
 def dedot(mapping: Mapping[str, Any]) -> dict[str, str]:
@@ -57,12 +71,12 @@ def map_object(
             put(rec, path, value)
 
 
-def add_labels(rec: dict[str, Any], prefix: str, rest: Mapping[str, Any], ctx: Context) -> None:
+def add_labels(rec: dict[str, Any], prefix: str, rest: dict[str, Any], ctx: Context) -> None:
     """The envelope's keys that have no ECS field, flattened into ``labels`` (``prefix`` + key)."""
     if not rest:
         return
     tags: list[str] = []
-    flat = json_lines.flat_labels(dict(rest), ctx, tags)
+    flat = json_lines.flat_labels(rest, ctx, tags)
     labels = rec.setdefault("labels", {})
     for key, value in flat.items():
         labels[prefix + key] = value

@@ -13,9 +13,9 @@ every other attribute to labels. A string body is parsed as a log line of its ow
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any, Final
 
+from common.parsing import jsoncodec
 from common.parsing.context import Context
 from common.parsing.envelopes.fields import (
     NestedParser,
@@ -115,7 +115,7 @@ def from_json(text: str, ctx: Context, nested: NestedParser) -> list[tuple[dict[
     """``(partial record, event.original)`` per log record of an ``otlp_json`` request, or None when
     ``text`` is not one."""
     try:
-        obj = json.loads(text)
+        obj = jsoncodec.loads(text)
     except (ValueError, RecursionError):
         return None
     if not isinstance(obj, dict) or not isinstance(obj.get("resourceLogs"), list):
@@ -163,12 +163,21 @@ def fan_out(request: dict[str, Any], ctx: Context, nested: NestedParser) -> list
             scope = scope_logs.get("scope") or scope_logs.get("instrumentationLibrary") or {}
             if not isinstance(scope, dict):
                 scope = {}
-            scope_attrs = attributes(scope.get("attributes"))
+            # What the resource and scope say is the same for each of their records: mapped once.
+            base: dict[str, Any] = {}
+            base_rest: dict[str, Any] = {}
+            declared = _map_attributes(resource_attrs, base, base_rest)
+            declared = _map_attributes(attributes(scope.get("attributes")), base, base_rest) or declared
             for log_record in scope_logs.get("logRecords") or ():
                 if isinstance(log_record, dict):
-                    rec = _record(log_record, resource_attrs, scope, scope_attrs, ctx, nested)
-                    out.append((rec, json.dumps(log_record, ensure_ascii=False, separators=(",", ":"))))
+                    rec = _record(log_record, _copy_tree(base), dict(base_rest), declared, scope, ctx, nested)
+                    out.append((rec, jsoncodec.dumps_compact(log_record)))
     return out
+
+
+def _copy_tree(tree: dict[str, Any]) -> dict[str, Any]:
+    """``tree`` with every object in it copied (each record's fields are its own to merge into)."""
+    return {key: _copy_tree(value) if type(value) is dict else value for key, value in tree.items()}
 
 
 def any_value(value: Any) -> Any:
@@ -245,16 +254,15 @@ def _map_attributes(attrs: dict[str, Any], rec: dict[str, Any], rest: dict[str, 
 
 def _record(
     log_record: dict[str, Any],
-    resource_attrs: dict[str, Any],
+    outer: dict[str, Any],
+    rest: dict[str, Any],
+    declared: str | None,
     scope: dict[str, Any],
-    scope_attrs: dict[str, Any],
     ctx: Context,
     nested: NestedParser,
 ) -> dict[str, Any]:
-    outer: dict[str, Any] = {}
-    rest: dict[str, Any] = {}
-    declared = _map_attributes(resource_attrs, outer, rest)
-    declared = _map_attributes(scope_attrs, outer, rest) or declared
+    """The record of ``log_record``; ``outer``, ``rest`` and ``declared`` hold what its resource and
+    scope attributes mapped to (record attributes win)."""
     declared = _map_attributes(attributes(log_record.get("attributes")), outer, rest) or declared
     if isinstance(scope.get("name"), str) and scope["name"]:
         # Log bridges (log4j, logback, Python logging...) name the scope after the logger.
@@ -294,5 +302,5 @@ def _record(
     elif isinstance(body, str):
         line = body
     else:  # a map (structured event) is read as a JSON line; a list or scalar as its JSON text
-        line = json.dumps(body, ensure_ascii=False)
+        line = jsoncodec.dumps(body)
     return unwrap_line(outer, line, ctx, nested, declared or DATASET)

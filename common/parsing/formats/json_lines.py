@@ -15,11 +15,10 @@ input is still in ``event.original``.
 
 from __future__ import annotations
 
-import json
-import json.scanner
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from common.parsing import jsoncodec
 from common.parsing.context import Context
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
@@ -95,7 +94,7 @@ class _Labels:
     def add(self, key: str, value: Any, depth: int = 1) -> None:
         if isinstance(value, dict):
             if depth >= self.ctx.max_json_depth:
-                self._put(key, json.dumps(value, ensure_ascii=False))
+                self._put(key, jsoncodec.dumps(value))
                 if TAG_DEPTH not in self.tags:
                     self.tags.append(TAG_DEPTH)
                 return
@@ -134,7 +133,7 @@ def _to_text(value: Any) -> str:
         return "false"
     if isinstance(value, int | float):
         return repr(value)
-    return json.dumps(value, ensure_ascii=False)
+    return jsoncodec.dumps(value)
 
 
 def _stamp(value: Any, ctx: Context) -> str | None:
@@ -154,12 +153,20 @@ def _stamp(value: Any, ctx: Context) -> str | None:
     return None
 
 
+def _fits(value: dict[str, Any], depth: int, limit: int) -> bool:
+    """Whether no object in ``value`` (itself at ``depth``) is as deep as ``limit``: then it is kept as
+    it is, not copied (it is the decoded line's own, used nowhere else)."""
+    if depth >= limit:
+        return False
+    return all(not isinstance(item, dict) or _fits(item, depth + 1, limit) for item in value.values())
+
+
 def _depth_limited(value: Any, depth: int, ctx: Context, tags: list[str]) -> Any:
     if isinstance(value, dict):
         if depth >= ctx.max_json_depth:
             if TAG_DEPTH not in tags:
                 tags.append(TAG_DEPTH)
-            return json.dumps(value, ensure_ascii=False)
+            return jsoncodec.dumps(value)
         return {k: _depth_limited(v, depth + 1, ctx, tags) for k, v in value.items()}
     return value
 
@@ -206,7 +213,7 @@ def _parse_ecs(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
         if path is None:
             extra.add(_LABEL_KEYS.get(key) or _label_key(key), value)
             continue
-        if type(value) is dict:
+        if type(value) is dict and not _fits(value, len(path), ctx.max_json_depth):
             value = _depth_limited(value, len(path), ctx, tags)
         _merge(rec, path, value)
     if "@timestamp" in rec:
@@ -347,11 +354,6 @@ def _is_docker(obj: dict[str, Any]) -> bool:
     return isinstance(obj.get("log"), str) and "stream" in obj and len(obj) <= 4
 
 
-# json.loads without its Python layers: the text starts with "{" and ends with "}" (checked), so there
-# is no leading whitespace or BOM to skip and "extra data" is exactly "the object ended early".
-_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # stub names the wrong type
-
-
 def parse(
     text: str, ctx: Context, nested: NestedParser | None = None, envelope: EnvelopeHook | None = None
 ) -> dict[str, Any] | None:
@@ -362,7 +364,9 @@ def parse(
     if text[:1] != "{":
         return None
     try:
-        obj, end = _scan_once(text, 0)
+        # The text starts with "{" and ends with "}" (checked), so there is no leading whitespace or
+        # BOM to skip and "extra data" is exactly "the object ended early".
+        obj, end = jsoncodec.loads_object(text)
     except RecursionError:
         return {"message": text, "tags": [TAG_TOO_DEEP], "event": {"dataset": "json"}}
     except (ValueError, StopIteration):

@@ -26,7 +26,11 @@ def test_admin_token_is_created_once_with_private_modes(tmp_path: Path) -> None:
 
 
 def test_only_accepts_names_and_aliases_in_start_order() -> None:
-    assert [s.name for s in select(["flink", "redis"])] == ["redis", "flink-jobmanager", "flink-taskmanager"]
+    assert [s.name for s in select(["flink", "redis"])] == [
+        "redis",
+        "flink-jobmanager",
+        "flink-taskmanager-1",
+    ]
     assert [s.name for s in select(["es"])] == ["elasticsearch"]
 
 
