@@ -73,7 +73,10 @@ DEMO_JOB_ENV = {
     "LOGFLOW_CHECKPOINT_INTERVAL_MS": "",
 }
 # CPU groups reported per document: what each side spends, and what Elasticsearch spends for it.
-PROCESSING = {"rsyslog": "rsyslogd", "logflow": "flink-taskmanager"}
+PROCESSING = {"rsyslog": "rsyslogd", "logflow": "taskmanagers"}
+# Every TaskManager of the stack: ``flink-taskmanager-N`` (or ``flink-taskmanager`` on a stack
+# started before there could be several), each with its Python workers as ``.children``.
+_TASKMANAGER = re.compile(r"^flink-taskmanager(-\d+)?$")
 _BSD_STAMP = re.compile(rb"^[A-Z][a-z]{2} [ \d]\d (\d\d:\d\d:\d\d) ")
 
 
@@ -109,6 +112,17 @@ class Sample:
     at: float
     count: int
     cpu: dict[str, float]
+
+
+def with_taskmanager_totals(cpu: dict[str, float]) -> dict[str, float]:
+    """``cpu`` plus the sums over every TaskManager: "taskmanagers" (JVMs and their Python
+    workers) and "taskmanagers.python" (the workers alone)."""
+    names = [name for name in cpu if _TASKMANAGER.match(name)]
+    return {
+        **cpu,
+        "taskmanagers": sum(cpu[name] for name in names),
+        "taskmanagers.python": sum(cpu.get(f"{name}.children", 0.0) for name in names),
+    }
 
 
 def run_figures(side: str, pair: int, samples: list[Sample], total: int, before: dict[str, float]) -> Run:
@@ -156,7 +170,8 @@ def poll(
             if exc.meta.status != 503:  # a shard of a just-created index not yet started: poll again
                 raise
             searchable = samples[-1].count if samples else 0
-        samples.append(Sample(time.perf_counter(), searchable, service_cpu_seconds(pids())))
+        cpu = with_taskmanager_totals(service_cpu_seconds(pids()))
+        samples.append(Sample(time.perf_counter(), searchable, cpu))
         if searchable >= total:
             return samples
         if len(samples) > 1 and searchable > samples[-2].count:
@@ -244,7 +259,7 @@ def run_rsyslog(es: Any, topic: str, total: int, pair: int, tag: str, work_root:
     install_index_template(es, prefix)
     try:
         rsyslogd.prepare()
-        before, bulks = service_cpu_seconds(), node_bulk_counters(es)
+        before, bulks = with_taskmanager_totals(service_cpu_seconds()), node_bulk_counters(es)
         pid = rsyslogd.start()
         try:
             samples = poll(
@@ -268,7 +283,7 @@ def run_logflow(es: Any, topic: str, total: int, pair: int, tag: str, stall_s: f
     pipeline = Pipeline(
         suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env=DEMO_JOB_ENV
     )
-    before, bulks = service_cpu_seconds(), node_bulk_counters(es)
+    before, bulks = with_taskmanager_totals(service_cpu_seconds()), node_bulk_counters(es)
     try:
         pipeline.start()  # returns with the job running; it reads the topic from the beginning at once
         samples = poll(
@@ -311,7 +326,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
         }
         if side == "logflow":
             sides[side]["python_workers_cpu_us_per_doc_median"] = median_of(
-                mine, lambda r: r.cpu_us_per_doc.get("flink-taskmanager.children", 0.0)
+                mine, lambda r: r.cpu_us_per_doc.get("taskmanagers.python", 0.0)
             )
     pairs = sorted({run.pair for run in runs})
     by = {(run.side, run.pair): run for run in runs}
@@ -332,7 +347,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
         "pairs": len(complete),
         "logflow_over_rsyslog": {
             "docs_per_s": ratio(lambda r, _s: r.docs_per_s),
-            "processing_cpu_per_doc": ratio(lambda r, s: r.cpu_us_per_doc[PROCESSING[s]]),
+            "processing_cpu_per_doc": ratio(lambda r, s: r.cpu_us_per_doc.get(PROCESSING[s], 0.0)),
             "elasticsearch_cpu_per_doc": ratio(lambda r, _s: r.cpu_us_per_doc.get("elasticsearch", 0.0)),
         },
     }
@@ -397,7 +412,7 @@ def main() -> int:
                     cpu = run.cpu_us_per_doc
                     print(
                         f"pair {pair} {side}: {run.docs_per_s:.0f} docs/s steady, "
-                        f"{cpu[PROCESSING[side]]} µs/doc processing, "
+                        f"{cpu.get(PROCESSING[side], 0.0)} µs/doc processing, "
                         f"{cpu.get('elasticsearch', 0.0)} µs/doc Elasticsearch, "
                         f"{run.docs_per_shard_bulk} docs per shard-level bulk",
                         file=sys.stderr,

@@ -12,7 +12,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "bench"))
 
-from bench_peer import Run, Sample, input_lines, restamp, run_figures, summary  # noqa: E402
+from bench_peer import (  # noqa: E402
+    Run,
+    Sample,
+    input_lines,
+    restamp,
+    run_figures,
+    summary,
+    with_taskmanager_totals,
+)
 from measure import cpu_seconds_from_stat, steady_window  # noqa: E402
 from peer_rsyslog import CONFIG_TEMPLATE, RsyslogSettings, config_text, render  # noqa: E402
 
@@ -142,8 +150,8 @@ def test_run_figures_refuse_a_run_too_short_for_a_steady_state() -> None:
 
 
 def _run(side: str, pair: int, rate: float, processing: float, es: float) -> Run:
-    key = "rsyslogd" if side == "rsyslog" else "flink-taskmanager"
-    cpu = {key: processing, "elasticsearch": es, "flink-taskmanager.children": processing / 2}
+    key = "rsyslogd" if side == "rsyslog" else "taskmanagers"
+    cpu = {key: processing, "elasticsearch": es, "taskmanagers.python": processing / 2}
     return Run(side, pair, rate, rate, cpu, cpu)
 
 
@@ -172,3 +180,19 @@ def test_summary_of_a_pair_that_did_not_finish_has_no_ratio() -> None:
     assert report["pairs"] == 0
     assert "logflow" not in report
     assert report["logflow_over_rsyslog"]["docs_per_s"] is None
+
+
+def test_taskmanager_totals_sum_every_taskmanager_and_its_python_workers() -> None:
+    cpu = {
+        "flink-taskmanager-1": 10.0,
+        "flink-taskmanager-1.children": 4.0,
+        "flink-taskmanager-2": 6.0,
+        "flink-jobmanager": 3.0,
+        "elasticsearch": 20.0,
+    }
+    totals = with_taskmanager_totals(cpu)
+    assert totals["taskmanagers"] == 16.0
+    assert totals["taskmanagers.python"] == 4.0
+    assert totals["elasticsearch"] == 20.0
+    # A stack started before TaskManagers were numbered.
+    assert with_taskmanager_totals({"flink-taskmanager": 5.0})["taskmanagers"] == 5.0
