@@ -317,7 +317,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
             continue
         sides[side] = {
             "docs_per_s": [round(run.docs_per_s) for run in mine],
-            "docs_per_s_median": round(median_of(mine, lambda r: r.docs_per_s)),
+            "docs_per_s_median": round(statistics.median(run.docs_per_s for run in mine)),
             "processing_cpu_us_per_doc_median": median_of(mine, _cpu_of(processing)),
             "elasticsearch_cpu_us_per_doc_median": median_of(
                 mine, lambda r: r.cpu_us_per_doc.get("elasticsearch", 0.0)
