@@ -24,6 +24,7 @@ _HELP = {
     "job": "submit, inspect, cancel and savepoint the Flink log pipeline job",
     "produce": "send one Kafka message per input line",
     "stats": "read the per-window statistics from Redis",
+    "errors": "the top error groups (fingerprints) from Redis",
     "indices": "Elasticsearch index retention: delete daily indices past LOGFLOW_RETENTION_DAYS",
 }
 

@@ -38,6 +38,8 @@ GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFF
 # line; reading and validating its rules document (config.py) stays Python for the same reason.
 TARGETS: dict[str, tuple[str, ...] | None] = {
     "parsing": None,
+    # error fingerprints run on every error record; settings and the CLI are not per event
+    "errors": ("fingerprint.py", "frames.py", "groups.py", "template.py"),
     "rules": ("actions.py", "compiled.py", "conditions.py", "decide.py", "engine.py", "regex.py"),
     "multiline": ("joiner.py", "pool.py", "rules.py", "shapes.py", "stream.py"),
 }

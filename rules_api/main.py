@@ -9,16 +9,19 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from common.errors.settings import ErrorGroupSettings
 from common.schema.stats import StatsKeys
 from rules_api import errors, openapi
 from rules_api.auth_first import AuthFirstMiddleware
 from rules_api.broadcast import Broadcaster
 from rules_api.dependencies import AppContext
+from rules_api.error_groups import ErrorGroupSource, RedisErrorGroups
 from rules_api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from rules_api.metrics import ApiMetrics, MetricsMiddleware
 from rules_api.publisher import KafkaPublisher, Publisher
 from rules_api.records_reader import ElasticsearchRecordsReader, RecordsReader
 from rules_api.routers import dashboard, docs, health, metrics, rules, ui
+from rules_api.routers import errors as error_groups_router
 from rules_api.rules_core import DryRunner
 from rules_api.security import TokenRegistry
 from rules_api.service import RulesService
@@ -30,7 +33,15 @@ log = logging.getLogger(__name__)
 
 # Every router of the app, in the order they are included; the token check before the body
 # (rules_api.auth_first) matches requests against these same routes.
-ROUTERS = (rules.router, health.router, metrics.router, docs.router, dashboard.router, ui.router)
+ROUTERS = (
+    rules.router,
+    health.router,
+    metrics.router,
+    docs.router,
+    dashboard.router,
+    ui.router,
+    error_groups_router.router,
+)
 
 
 async def _housekeeping(context: AppContext) -> None:
@@ -61,6 +72,7 @@ def create_app(
     *,
     store: RuleStore | None = None,
     publisher: Publisher | None = None,
+    error_groups: ErrorGroupSource | None = None,
     stats: StatsReader | None = None,
     records: RecordsReader | None = None,
 ) -> FastAPI:
@@ -111,6 +123,7 @@ def create_app(
             await context.store.close()
             await context.stats.close()
             await context.records.close()
+            await app.state.error_groups.close()
 
     app = FastAPI(
         title="logflow rules API",
@@ -128,6 +141,15 @@ def create_app(
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.error_groups = error_groups or RedisErrorGroups(
+        settings.redis,
+        ErrorGroupSettings(
+            stats_prefix=settings.stats_prefix,
+            window_seconds=settings.window_seconds,
+            index_prefix=settings.index_prefix,
+        ),
+        settings.elasticsearch.url,
+    )
     # Outermost last: metrics see every answer; the token is checked before the media type and
     # size checks, before the size limit reads a chunked body and before FastAPI parses one.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Final
 
+from common.errors.fingerprint import annotate as fingerprint_error
 from common.parsing import detect
 from common.parsing.context import Context
 from common.parsing.envelopes import otlp
@@ -199,6 +200,7 @@ def _finish(rec: dict[str, Any], original: str, tags: tuple[str, ...], now: floa
     event["ingested"] = ingested
     if tags:
         rec.setdefault("tags", []).extend(tags)
+    fingerprint_error(rec)  # error.fingerprint: here, so `logflow parse`, the dry run and the job agree
     return rec
 
 

@@ -123,7 +123,9 @@ def _corpus_lines() -> list[bytes]:
             line.replace(b" ", b"\xff", 1),
             line + b"\n\tat a.b.C.d(C.java:1)",
         ]
-    return lines + variants
+    # Whole multi-line messages: stack traces, whose frames and chains error.fingerprint reads.
+    traces = [path.read_bytes() for path in sorted((SAMPLES / "multiline").glob("*.log"))]
+    return lines + variants + traces
 
 
 _PURE_PARSE = """
