@@ -40,7 +40,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,10 +52,21 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_api import percentile  # noqa: E402
 from bench_rules import LOGHUB, corpus_words, make_rules  # noqa: E402
 from e2e_harness import Pipeline, wait_for  # noqa: E402
+from measure import (  # noqa: E402
+    Throughput,
+    docs_per_bulk,
+    median_by_key,
+    median_ratio,
+    node_bulk_counters,
+    per_event_us,
+    poll_progress,
+    searchable_count,
+    service_cpu_seconds,
+)
 
-from common.settings import flink_rest_url, logflow_home  # noqa: E402
-from jobs.elements import ALERT_DATASET  # noqa: E402
-from jobs.flink_rest import FlinkRest  # noqa: E402
+from common.schema.alert import ALERT_DATASET  # noqa: E402
+from common.settings import flink_rest_url  # noqa: E402
+from jobs.control.flink_rest import FlinkRest  # noqa: E402
 
 SAMPLES = REPO / "deploy" / "samples" / "mixed.log"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -75,37 +85,6 @@ def workload(lines: list[bytes], count: int, run: int) -> list[bytes]:
     return [lines[i % len(lines)] + f" r{run}n{i}".encode() for i in range(count)]
 
 
-@dataclass(frozen=True)
-class Throughput:
-    whole_run: float  # events / (produce start -> last event searchable)
-    sustained: float  # slope of the searchable count between 10% and 90% of the events
-
-
-def searchable_count(es: Any, pattern: str) -> int:
-    """Documents searchable now. No forced refresh: polling with one would make Elasticsearch
-    write a segment per poll and slow the very thing measured."""
-    return int(es.options(ignore_status=404).count(index=pattern).get("count", 0))
-
-
-def poll_progress(progress: Callable[[], int], total: int, started: float) -> Throughput:
-    """Poll ``progress`` every 250 ms until it reaches ``total``; both rates from the samples."""
-    samples: list[tuple[float, int]] = []
-
-    from elasticsearch import ApiError
-
-    def done() -> bool:
-        try:
-            samples.append((time.perf_counter(), progress()))
-        except ApiError as exc:
-            if exc.meta.status != 503:  # a shard of a just-created index not yet started: poll again
-                raise
-            return False
-        return samples[-1][1] >= total
-
-    wait_for("all documents to be searchable", done, 1800, 0.25)
-    return Throughput(total / (samples[-1][0] - started), sustained_rate(samples, total))
-
-
 def measure_throughput(pipeline: Pipeline, events: list[bytes]) -> Throughput:
     es = pipeline.es()
     pattern = f"{pipeline.index_prefix}-*,-{pipeline.index_prefix}-{ALERT_DATASET}-*"
@@ -122,19 +101,6 @@ def measure_throughput(pipeline: Pipeline, events: list[bytes]) -> Throughput:
         return poll_progress(progress, len(events), started)
     finally:
         es.close()
-
-
-def sustained_rate(samples: list[tuple[float, int]], total: int) -> float:
-    """Events per second between the samples that first reach 10% and 90% of ``total``.
-
-    Leaves out the start (the job catching up on a backlog it has only begun to see) and the end
-    (the last refresh before the final documents become searchable), which are latencies, not rate.
-    """
-    low = next(s for s in samples if s[1] >= total * 0.1)
-    high = next(s for s in samples if s[1] >= total * 0.9)
-    if high[0] <= low[0]:
-        return total / max(samples[-1][0] - samples[0][0], 1e-9)
-    return (high[1] - low[1]) / (high[0] - low[0])
 
 
 def export_documents(pipeline: Pipeline, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -268,77 +234,12 @@ def measure_e2e_latency(pipeline: Pipeline, probes: int) -> list[float]:
     return latencies
 
 
-def median_ratio(numerators: list[float], denominators: list[float]) -> float:
-    # Each run's pipeline against the ceiling measured right after it: same machine load.
-    return round(statistics.median(n / d for n, d in zip(numerators, denominators, strict=True)), 3)
-
-
-def _process_cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime, stime, cutime, cstime: children that were reaped count too
-    return sum(int(v) for v in fields[11:15]) / _CLOCK_TICKS
-
-
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    return children
-
-
-def service_cpu_seconds() -> dict[str, float]:
-    """CPU seconds of each local service's process tree (the TaskManager's includes its Python workers)."""
-    run_dir = logflow_home() / "run"
-    children = _children()
-    totals: dict[str, float] = {}
-    for pid_file in sorted(run_dir.glob("*.pid")):
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        tree, seen = [pid], 0
-        while seen < len(tree):
-            tree.extend(children.get(tree[seen], []))
-            seen += 1
-        totals[pid_file.stem] = sum(_process_cpu_seconds(p) for p in tree)
-        if len(tree) > 1:
-            # The TaskManager's Python workers are its children: split them out so that the JVM's
-            # share (Kafka source, batching window, Beam runner) and Python's are told apart.
-            totals[f"{pid_file.stem}.children"] = sum(_process_cpu_seconds(p) for p in tree[1:])
-    # This process and its children: the producer, the ceiling's client and the private rules API.
-    totals["benchmark"] = sum(_process_cpu_seconds(p) for p in [os.getpid(), *children.get(os.getpid(), [])])
-    return totals
-
-
 def bulk_counters(pipeline: Pipeline) -> tuple[int, int]:
-    """(documents indexed, shard-level bulk operations) over the node's life, from node stats."""
     es = pipeline.es()
     try:
-        nodes = es.nodes.stats(metric="indices", index_metric="indexing,bulk")["nodes"]
+        return node_bulk_counters(es)
     finally:
         es.close()
-    indexed = sum(n["indices"]["indexing"]["index_total"] for n in nodes.values())
-    bulks = sum(n["indices"]["bulk"]["total_operations"] for n in nodes.values())
-    return indexed, bulks
-
-
-def docs_per_bulk(before: tuple[int, int], after: tuple[int, int]) -> float:
-    # Every bulk request costs Elasticsearch a translog fsync per shard it touches: the size of
-    # those shard-level bulks is what separates an efficient writer from a wasteful one.
-    return (after[0] - before[0]) / max(after[1] - before[1], 1)
-
-
-def per_event_us(before: dict[str, float], after: dict[str, float], events: int) -> dict[str, float]:
-    return {name: round((after[name] - before.get(name, 0.0)) / events * 1e6) for name in after}
 
 
 @dataclass(frozen=True)
@@ -374,10 +275,6 @@ def run_round(pipeline: Pipeline, events: list[bytes], run: int) -> Round:
         docs_per_bulk_ceiling=docs_per_bulk(bulks_ceiling, bulk_counters(pipeline)),
         es_docs_per_event=(after[0] - bulks[0]) / len(events),
     )
-
-
-def median_by_key(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {key: statistics.median(row.get(key, 0.0) for row in rows) for key in rows[0]} if rows else {}
 
 
 def quantiles(values: list[float]) -> dict[str, float]:

@@ -36,6 +36,8 @@ GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFF
 # interpreter, mostly waiting in the engine) stay Python, where mypyc's stricter runtime type
 # checks could only turn odd input into a different error. Of multi-line joining, what runs per
 # line; reading and validating its rules document (config.py) stays Python for the same reason.
+# common.processing stays Python: per record it is a few calls around the parser and the engine
+# (both compiled), and mypyc cannot build its generic dataclasses.
 TARGETS: dict[str, tuple[str, ...] | None] = {
     "parsing": None,
     # error fingerprints run on every error record; settings and the CLI are not per event

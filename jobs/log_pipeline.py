@@ -1,16 +1,24 @@
-"""The logflow PyFlink job: Kafka in, rules broadcast in, Elasticsearch and Redis out.
+"""The logflow PyFlink job: Kafka in, rules broadcast in, Elasticsearch, Kafka and Redis out.
 
-Shape (sources -> transforms -> sinks)::
+The graph (``build_pipeline``), every place data leaves marked ``=>``::
 
-    logs topic(s) ──> SQL window: ARRAY_AGG per 100 ms, per partition and offset bucket
+    logs topic(s) ──> SQL window: ARRAY_AGG per 100 ms, per partition and offset bucket  [sources]
                           │ batches
-                      normalize-and-apply-rules <── rules topic (broadcast state)
-                          │   per batch: parse, rules, then bulk-write the documents to
-                          │   Elasticsearch (rejects and failures -> dead-letter topic)
-                          │ side: alerts ──────────────────────────────────> alerts topic
-                          │ side: threshold candidates ──> threshold-alerts ──┘ (+ indexes alerts)
+                      normalize-and-apply-rules <── rules topic (broadcast state)       [operators]
+                          │   per batch: parse, then rules (common.processing), then
+                          │   => Elasticsearch: documents and alerts           [sinks.elasticsearch]
+                          │   => dead-letter topic: failures and rejects       [sinks.dead_letter]
+                          │ side: alerts ─────────────────────────────────────┐
+                          │ side: threshold candidates ──> threshold-alerts ───┤
+                          │                      => Elasticsearch: its alerts  │
+                          │                                       alerts topic <┘ [sinks.alerts]
                           │ main: statistics of the batch
-                          └──> window-statistics ──> Redis
+                          └──> window-statistics => Redis                      [sinks.redis_stats]
+                                   └──> discarding sink (the branch's end)     [sinks.discarding]
+
+The writes inside operators are deliberate: a batch's documents must be in Elasticsearch (or the
+dead letters) before its element completes, so before the checkpoint after it (exactly once, see
+``jobs.sinks.elasticsearch.sink``). The operators write through the sink objects named above.
 
 Run it with ``logflow job submit`` (which passes the connector jar and the Python environment),
 or directly with ``flink run --python jobs/log_pipeline.py``; settings come from ``LOGFLOW_*``.
@@ -21,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jobs.config import JobConfig
+from jobs.control.config import JobConfig
 
 log = logging.getLogger("logflow.job")
 
@@ -61,68 +69,31 @@ def flink_configuration(config: JobConfig) -> Any:
     return conf
 
 
-def install_index_template(config: JobConfig) -> None:
-    from elasticsearch import Elasticsearch
-
-    from jobs.sinks.index_template import install_index_template as put_template
-
-    client = Elasticsearch(**config.elasticsearch.client_kwargs(), request_timeout=30)
-    try:
-        put_template(client, config.index_prefix)
-    finally:
-        client.close()
-
-
-def alerts_sink(config: JobConfig) -> Any:
-    from pyflink.common.serialization import SimpleStringSchema
-    from pyflink.datastream.connectors.base import DeliveryGuarantee
-    from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
-
-    builder = (
-        KafkaSink.builder()
-        .set_bootstrap_servers(config.kafka.bootstrap_servers)
-        .set_record_serializer(
-            KafkaRecordSerializationSchema.builder()
-            .set_topic(config.topics.alerts)
-            .set_value_serialization_schema(SimpleStringSchema())
-            .build()
-        )
-        .set_delivery_guarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-    )
-    for key, value in config.kafka.java_properties().items():
-        if key != "bootstrap.servers":
-            builder = builder.set_property(key, value)
-    return builder.build()
-
-
-def discarding_sink() -> Any:
-    from pyflink.datastream.connectors.base import Sink
-    from pyflink.java_gateway import get_gateway
-
-    return Sink(get_gateway().jvm.org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink())
-
-
 def build_pipeline(env: Any, config: JobConfig) -> None:
     from pyflink.common import Types
     from pyflink.datastream import OutputTag
     from pyflink.datastream.state import MapStateDescriptor
     from pyflink.table import StreamTableEnvironment
 
-    from jobs import sources
-    from jobs.transforms.normalize import NormalizeAndApplyRules
-    from jobs.transforms.threshold import ThresholdAlerts
-    from jobs.transforms.window_stats import WindowStatistics, window_start
+    from common.schema.stats import window_start
+    from jobs.operators.normalize import NormalizeAndApplyRules
+    from jobs.operators.threshold import ThresholdAlerts
+    from jobs.operators.window_stats import WindowStatistics
+    from jobs.sinks.alerts import alerts_sink
+    from jobs.sinks.discarding import discarding_sink
+    from jobs.sources import kafka
 
     t_env = StreamTableEnvironment.create(env)
-    logs = sources.log_batches(t_env, config)
-    rule_changes = sources.rule_changes(t_env, config)
+    logs = kafka.log_batches(t_env, config)
+    rule_changes = kafka.rule_changes(t_env, config)
 
     pickled = Types.PICKLED_BYTE_ARRAY()
     rules_state = MapStateDescriptor("rules", Types.STRING(), Types.STRING())
     alerts_tag = OutputTag("alerts", Types.STRING())
     threshold_tag = OutputTag("threshold-candidates", pickled)
 
-    # Main output: the statistics of each batch, once its documents are in Elasticsearch.
+    # Writes documents to Elasticsearch and failures to the dead-letter topic, then emits the
+    # statistics of each batch (main output), alerts and threshold candidates (side outputs).
     statistics = (
         logs.connect(rule_changes.broadcast(rules_state))
         .process(NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag), output_type=pickled)
@@ -130,6 +101,7 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
         .uid(UID_NORMALIZE)
     )
 
+    # Indexes the alerts it fires in Elasticsearch; emits them as a side output.
     threshold_alerts = (
         statistics.get_side_output(threshold_tag)
         .key_by(lambda candidate: candidate[0], key_type=Types.STRING())
@@ -148,7 +120,7 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
 
     window_seconds = config.window_seconds
     (
-        statistics.key_by(lambda stat: window_start(stat[0], window_seconds), key_type=Types.LONG())
+        statistics.key_by(lambda stat: window_start(stat.ts_ms, window_seconds), key_type=Types.LONG())
         .process(WindowStatistics(config), output_type=pickled)
         .name("window statistics to redis")
         .uid(UID_WINDOW_STATS)
@@ -161,9 +133,11 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
 def main() -> None:
     from pyflink.datastream import StreamExecutionEnvironment
 
+    from jobs.sinks.elasticsearch import template
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = JobConfig.from_env()
-    install_index_template(config)
+    template.install(config.elasticsearch, config.index_prefix)
     env = StreamExecutionEnvironment.get_execution_environment(flink_configuration(config))
     env.set_parallelism(config.parallelism)
     build_pipeline(env, config)

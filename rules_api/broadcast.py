@@ -15,8 +15,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from common.schema import rules_topic
 from rules_api.publisher import Publisher, PublishError
-from rules_api.store.base import RuleStore, dumps
+from rules_api.store.base import RuleStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Broadcaster:
                 if state.version == 0:
                     await self._store.release_lock(rule_id, token)
                     return 0
-                value = dumps(state.current.to_wire()).encode("utf-8") if state.current else None
+                value = rules_topic.encode(state.current)
                 await self._publisher.publish(rule_id, value)
             except BaseException:
                 await self._store.release_lock(rule_id, token)

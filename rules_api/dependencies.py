@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rules_api.broadcast import Broadcaster
@@ -16,7 +16,7 @@ from rules_api.publisher import Publisher
 from rules_api.records_reader import RecordsReader
 from rules_api.rules_core import DryRunner
 from rules_api.security import Principal, Role, TokenRegistry, bearer_token
-from rules_api.service import RulesService
+from rules_api.service import Precondition, RulesService
 from rules_api.settings import ApiSettings
 from rules_api.stats_reader import StatsReader
 from rules_api.store.base import RuleStore
@@ -104,3 +104,37 @@ Viewer = Annotated[Principal, Depends(require(Role.viewer))]
 Editor = Annotated[Principal, Depends(require(Role.editor))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Service = Annotated[RulesService, Depends(get_service)]
+
+
+def parse_if_match(header: str | None) -> Precondition:
+    """The versions an If-Match header accepts; any version when there is none, or it is ``*``.
+
+    Accepts ``"3"``, ``W/"3"`` and bare ``3``; a tag that is no version number matches nothing.
+    """
+    if header is None:
+        return Precondition()
+    versions: set[int] = set()
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*":
+            return Precondition(stated=True)
+        tag = tag.removeprefix("W/").strip('"')
+        if tag.isdigit():
+            versions.add(int(tag))
+    return Precondition(frozenset(versions), stated=True)
+
+
+def etag(version: int) -> str:
+    """A rule version as the ETag that names it (and that If-Match sends back)."""
+    return f'"{version}"'
+
+
+def _if_match(
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", description='the version you read, as its ETag ("3")')
+    ] = None,
+) -> Precondition:
+    return parse_if_match(if_match)
+
+
+IfMatch = Annotated[Precondition, Depends(_if_match)]

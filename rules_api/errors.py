@@ -14,14 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rules_api.dependencies import AuthError, ForbiddenError
+from rules_api.dependencies import AuthError, ForbiddenError, etag
 from rules_api.publisher import PublishError
 from rules_api.service import (
     PreconditionFailedError,
     PreconditionRequiredError,
     PublishPendingError,
     ValidationFailedError,
-    etag,
 )
 from rules_api.store.base import (
     NotFoundError,

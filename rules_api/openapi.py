@@ -35,10 +35,7 @@ def _rewrite_refs(node: Any) -> Any:
 
 def rule_components() -> dict[str, Any]:
     """OpenAPI component schemas for a rule: ``Rule`` plus one ``Rule.<def>`` per core definition."""
-    schema = rule_json_schema()
-    if schema is None:
-        return {"Rule": {"type": "object", "description": "A rule in the rules core's format."}}
-    schema = _rewrite_refs(schema)
+    schema = _rewrite_refs(rule_json_schema())
     defs = schema.pop("$defs", {})
     for key in ("$schema", "$id"):
         schema.pop(key, None)

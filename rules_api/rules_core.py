@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import copy
 import json
 import multiprocessing
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
+
+from common.schema.rule import RULE_JSON_SCHEMA
 
 ErrorList = list[dict[str, str]]
 
@@ -86,18 +88,6 @@ class DryRunner:
             self._pool = None
 
 
-def rule_json_schema() -> dict[str, Any] | None:
-    """The rules core's published JSON Schema for one rule, for the OpenAPI description (if present)."""
-    try:
-        from common.schema import rule as rule_module
-    except ImportError:
-        return None
-    for name in ("RULE_JSON_SCHEMA", "RULE_SCHEMA", "JSON_SCHEMA", "SCHEMA"):
-        schema = getattr(rule_module, name, None)
-        if isinstance(schema, Mapping):
-            return dict(schema)
-    path = Path(rule_module.__file__).with_name("rule.schema.json")
-    if path.is_file():
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-        return loaded if isinstance(loaded, dict) else None
-    return None
+def rule_json_schema() -> dict[str, Any]:
+    """The rules core's published JSON Schema for one rule, for the OpenAPI description."""
+    return copy.deepcopy(RULE_JSON_SCHEMA)

@@ -1,11 +1,12 @@
 """The API's operations on rules, built once on the store's read + atomic-commit primitives.
 
 Each write reads the rule's state, builds the new version (with its history entry and diff), and
-commits with compare-and-set on the version it read. With ``If-Match`` a lost race is the client's
-412; without it (PATCH, DELETE, rollback without a header) the operation simply re-reads and
-retries, which is safe because it re-applies the same intent to the newer version. After a commit
-the change is published; if Kafka does not confirm, the change stays stored and the caller learns
-it is pending (503), while the reconciler publishes it later.
+commits with compare-and-set on the version it read. With a stated version (HTTP's ``If-Match``,
+translated by the router into a ``Precondition``) a lost race is the client's 412; without one
+(PATCH, DELETE, rollback without a header) the operation simply re-reads and retries, which is
+safe because it re-applies the same intent to the newer version. After a commit the change is
+published; if Kafka does not confirm, the change stays stored and the caller learns it is pending
+(503), while the reconciler publishes it later.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import asyncio
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from common.clock import now_iso
 from rules_api import rules_core
 from rules_api.broadcast import Broadcaster
 from rules_api.diff import diff
@@ -61,30 +62,22 @@ class PublishPendingError(RuntimeError):
         self.reason = reason
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class Precondition:
+    """Which current versions a write may apply to (HTTP's If-Match, translated by the router).
 
-
-def parse_if_match(header: str | None) -> set[int] | None:
-    """The versions an If-Match header accepts; None when any version will do (no header, or ``*``).
-
-    Accepts ``"3"``, ``W/"3"`` and bare ``3``; a tag that is no version number matches nothing.
+    ``versions`` None: any version will do. ``stated`` False: the caller named no version at all,
+    which a replace refuses (it must say what it is replacing); other writes then re-read and retry.
     """
-    if header is None:
-        return None
-    versions: set[int] = set()
-    for raw in header.split(","):
-        tag = raw.strip()
-        if tag == "*":
-            return None
-        tag = tag.removeprefix("W/").strip('"')
-        if tag.isdigit():
-            versions.add(int(tag))
-    return versions
+
+    versions: frozenset[int] | None = None
+    stated: bool = False
+
+    def accepts(self, version: int) -> bool:
+        return self.versions is None or version in self.versions
 
 
-def etag(version: int) -> str:
-    return f'"{version}"'
+ANY_VERSION = Precondition()
 
 
 def _condition_mentions_dataset(node: Any, dataset: str) -> bool:
@@ -137,7 +130,7 @@ class RulesService:
         store: RuleStore,
         broadcaster: Broadcaster,
         max_rules: int,
-        clock: Callable[[], str] = utc_now,
+        clock: Callable[[], str] = now_iso,
     ) -> None:
         self.store = store
         self.broadcaster = broadcaster
@@ -230,8 +223,10 @@ class RulesService:
         await self._publish({rule_id: change.record.version})
         return change.record
 
-    async def replace(self, rule_id: str, rule: object, actor: str, if_match: str | None) -> StoredRule:
-        if if_match is None:
+    async def replace(
+        self, rule_id: str, rule: object, actor: str, precondition: Precondition = ANY_VERSION
+    ) -> StoredRule:
+        if not precondition.stated:
             raise PreconditionRequiredError("PUT needs an If-Match header holding the version you read")
         if isinstance(rule, dict) and "id" not in rule:
             rule = {"id": rule_id, **rule}
@@ -240,15 +235,19 @@ class RulesService:
             raise ValidationFailedError(
                 [{"path": "$.id", "message": f"body id {valid['id']!r} differs from the URL's {rule_id!r}"}]
             )
-        return await self._update(rule_id, actor, if_match, lambda _current: (valid, "update"))
+        return await self._update(rule_id, actor, precondition, lambda _current: (valid, "update"))
 
-    async def set_enabled(self, rule_id: str, enabled: bool, actor: str, if_match: str | None) -> StoredRule:
+    async def set_enabled(
+        self, rule_id: str, enabled: bool, actor: str, precondition: Precondition = ANY_VERSION
+    ) -> StoredRule:
         def flip(current: dict[str, Any]) -> tuple[dict[str, Any], str]:
             return {**current, "enabled": enabled}, "enable" if enabled else "disable"
 
-        return await self._update(rule_id, actor, if_match, flip)
+        return await self._update(rule_id, actor, precondition, flip)
 
-    async def rollback(self, rule_id: str, version: int, actor: str, if_match: str | None) -> StoredRule:
+    async def rollback(
+        self, rule_id: str, version: int, actor: str, precondition: Precondition = ANY_VERSION
+    ) -> StoredRule:
         entries = await self.history(rule_id)
         target = next((e for e in entries if e.version == version), None)
         if target is None:
@@ -260,24 +259,28 @@ class RulesService:
         # Re-validate: the rules core may have tightened since that version was stored.
         valid = self.validate(target.rule)
         return await self._update(
-            rule_id, actor, if_match, lambda _current: (valid, "rollback"), allow_deleted=True, source=version
+            rule_id,
+            actor,
+            precondition,
+            lambda _current: (valid, "rollback"),
+            allow_deleted=True,
+            source=version,
         )
 
     async def _update(
         self,
         rule_id: str,
         actor: str,
-        if_match: str | None,
+        precondition: Precondition,
         build: Callable[[dict[str, Any]], tuple[dict[str, Any], str]],
         allow_deleted: bool = False,
         source: int | None = None,
     ) -> StoredRule:
-        accepted = parse_if_match(if_match)
         for _ in range(_RETRIES):
             state = await self.store.state(rule_id)
             if state.current is None and not (allow_deleted and state.version > 0):
                 raise NotFoundError(rule_id)
-            if accepted is not None and state.version not in accepted:
+            if not precondition.accepts(state.version):
                 raise PreconditionFailedError(rule_id, state.version)
             current_rule = state.current.rule if state.current else {}
             new_rule, action = build(current_rule)
@@ -291,7 +294,7 @@ class RulesService:
             try:
                 await self.store.commit([change], self.max_rules)
             except VersionConflictError as exc:
-                if accepted is not None:
+                if precondition.versions is not None:
                     raise PreconditionFailedError(rule_id, exc.current_version) from None
                 continue
             assert change.record is not None
@@ -299,19 +302,18 @@ class RulesService:
             return change.record
         raise PreconditionFailedError(rule_id, (await self.store.state(rule_id)).version)
 
-    async def delete(self, rule_id: str, actor: str, if_match: str | None) -> int:
-        accepted = parse_if_match(if_match)
+    async def delete(self, rule_id: str, actor: str, precondition: Precondition = ANY_VERSION) -> int:
         for _ in range(_RETRIES):
             state = await self.store.state(rule_id)
             if state.current is None:
                 raise NotFoundError(rule_id)
-            if accepted is not None and state.version not in accepted:
+            if not precondition.accepts(state.version):
                 raise PreconditionFailedError(rule_id, state.version)
             change = self._new_version(state, rule_id, None, actor, "delete")
             try:
                 await self.store.commit([change], self.max_rules)
             except VersionConflictError as exc:
-                if accepted is not None:
+                if precondition.versions is not None:
                     raise PreconditionFailedError(rule_id, exc.current_version) from None
                 continue
             await self._publish({rule_id: state.version + 1})

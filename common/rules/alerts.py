@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from common.clock import now_iso
 from common.schema.ecs import EcsRecord, get_field
 
 # ``{field.path}`` placeholders only: no format specs or attribute access, so a template written by
@@ -61,7 +62,7 @@ def build_alert(
         "group": dict(group or {}),
     }
     out: EcsRecord = {
-        "@timestamp": record.get("@timestamp") or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "@timestamp": record.get("@timestamp") or now_iso("microseconds"),
         "message": render_template(action["message"], record, extra),
         "event": {"kind": "alert", "severity": action["severity"]},
         "rule": {"id": rule_id},

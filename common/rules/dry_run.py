@@ -1,19 +1,22 @@
 """Offline dry run: parse lines, apply rules, describe each line's outcome (``logflow rules test``).
 
-The rules API's test endpoint calls ``dry_run`` too, so both show exactly what the job would do.
+The per-line work is ``common.processing.parse_and_apply``, the function the job runs on every
+batch, so the dry run shows exactly what the job would do; the rules API's test endpoint calls
+``dry_run`` too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
+from common.parsing import ParseOptions, parse_message
 from common.rules.engine import RuleEngine, RuleResult
 from common.rules.options import RuleEngineOptions
 from common.rules.validate import RuleValidationError, validate_ruleset
+from common.schema.ecs import EcsRecord
 
 BATCH_SIZE = 512
 
@@ -43,14 +46,20 @@ def dry_run(
     lines: Iterable[str | bytes],
     *,
     options: RuleEngineOptions | None = None,
-    parse_options: Any = None,
+    parse_options: ParseOptions | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One output object per input line. Raises ``RuleValidationError`` for an invalid rule set."""
+    """One output object per input line. Raises ``RuleValidationError`` for an invalid rule set,
+    and the engine's error when the rules fail on a line (the job would dead-letter it)."""
     errors = validate_ruleset(list(rules))
     if errors:
         raise RuleValidationError(errors)
-    # Imported late: the parser is a separate area, and validation or the engine do not need it.
-    parse_message = importlib.import_module("common.parsing").parse_message
+
+    # Here, not at the top: common.processing imports the rules engine, so importing it while
+    # common.rules initialises would be a cycle.
+    from common.processing import parse_and_apply
+
+    def decode(line: str | bytes) -> tuple[EcsRecord]:
+        return (parse_message(_strip_newline(line), parse_options),)
 
     # A dry run is short-lived and never recycles its host: no warm spare process.
     base = options or RuleEngineOptions.from_env()
@@ -58,9 +67,11 @@ def dry_run(
         engine.replace_all(rules)
         iterator = iter(lines)
         while batch := list(islice(iterator, BATCH_SIZE)):
-            records = [parse_message(_strip_newline(line), parse_options) for line in batch]
-            for result in engine.apply_batch(records):
-                yield describe(result)
+            processed = parse_and_apply(batch, decode, engine)
+            if processed.failures:
+                raise processed.failures[0].error
+            for outcome in processed.outcomes:
+                yield describe(outcome.result)
 
 
 def _strip_newline(line: str | bytes) -> str | bytes:

@@ -16,6 +16,7 @@ from typing import Any
 from common.rules.conditions import durable_groups
 from common.rules.regex import RegexError, compile_pattern, expand_grok, group_names
 from common.schema.rule import (
+    ACTION_KEYS,
     ACTIONS,
     DATASET_PATTERN,
     FIELD_PATH_PATTERN,
@@ -40,8 +41,12 @@ from common.schema.rule import (
     NUMERIC_OPERATORS,
     OPERATORS,
     RULE_ID_PATTERN,
+    RULE_OPTIONAL,
+    RULE_REQUIRED,
     SEVERITIES,
     STRING_OPERATORS,
+    THRESHOLD_OPTIONAL,
+    THRESHOLD_REQUIRED,
     WINDOW_PATTERN,
 )
 
@@ -69,19 +74,11 @@ _DATASET = re.compile(DATASET_PATTERN)
 _FIELD = re.compile(FIELD_PATH_PATTERN)
 _WINDOW = re.compile(WINDOW_PATTERN)
 _WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_RULE_KEYS = {"id", "description", "enabled", "priority", "when", "then"}
-_ACTION_KEYS: dict[str, tuple[set[str], set[str]]] = {
-    # action: (required, optional)
-    "set": ({"field", "value"}, set()),
-    "remove": ({"field"}, set()),
-    "rename": ({"field", "to"}, set()),
-    "tag": ({"value"}, set()),
-    "extract": ({"field", "pattern"}, {"into"}),
-    "route": ({"dataset"}, set()),
-    "mask": ({"field", "pattern"}, {"replacement"}),
-    "drop": (set(), set()),
-    "alert": ({"severity", "message"}, {"threshold"}),
+_RULE_KEYS = frozenset((*RULE_REQUIRED, *RULE_OPTIONAL))
+_ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    name: (frozenset(required), frozenset(optional)) for name, (required, optional) in ACTION_KEYS.items()
 }
+_THRESHOLD_KEYS = (*THRESHOLD_REQUIRED, *THRESHOLD_OPTIONAL)
 
 
 def window_seconds(window: str | int) -> int:
@@ -391,7 +388,7 @@ class _Checker:
                 tpath, f"must be an object with count, window and group_by, got {_type_name(threshold)}"
             )
             return
-        self.unknown_keys(threshold, ("count", "window", "group_by"), tpath, "a threshold")
+        self.unknown_keys(threshold, _THRESHOLD_KEYS, tpath, "a threshold")
         count = threshold.get("count")
         if "count" not in threshold:
             self.error(f"{tpath}.count", "missing required key 'count'")

@@ -1,32 +1,160 @@
-"""The ECS-shaped record.
+"""The ECS-shaped record: its fields, their Elasticsearch mapping, and the helpers that address them.
 
 A record is a plain nested ``dict`` (JSON-ready) using Elastic Common Schema field names, e.g.
 ``{"@timestamp": ..., "message": ..., "event": {"original": ..., "dataset": ...}, "log": {"level": ...}}``.
 Fields are always nested, never dotted keys, so Elasticsearch and the rules see one shape. Plain
 dicts keep the hot path cheap: the Flink job parses and serialises hundreds of thousands per second.
+
+Who writes what: the parsers every field of ``ECS_PROPERTIES`` but ``rule``, ``alert`` and
+``logflow``; the job ``event.id`` and ``logflow.kafka`` (``set_source``); the rules engine
+``rule.id`` (the rules that matched) and whatever a rule's actions set; alerts are records of their
+own (``common.schema.alert``). ``ECS_PROPERTIES`` is the mapping the job's index template installs,
+so a field added to records is added here, with its type.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
+
+import orjson
 
 EcsRecord = dict[str, Any]
 
-# The canonical lowercase levels, most to least verbose; parsers map every source spelling onto these.
-LEVELS: tuple[str, ...] = (
-    "trace",
-    "debug",
-    "info",
-    "notice",
-    "warn",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-    "fatal",
-)
-
 _MISSING = object()
+
+_KEYWORD = {"type": "keyword", "ignore_above": 1024}
+# Stack traces and URLs are looked up by exact value and prefix, and can be long.
+_KEYWORD_LONG = {"type": "keyword", "ignore_above": 32766}
+_TEXT_WITH_KEYWORD = {
+    "type": "text",
+    "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}},
+}
+
+# Only field types of Elasticsearch's core distribution (no ``wildcard`` or ``match_only_text``),
+# so the mapping installs on any 8.x cluster, including the local stack's.
+ECS_PROPERTIES: dict[str, Any] = {
+    "@timestamp": {"type": "date"},
+    "message": {"type": "text"},
+    "tags": _KEYWORD,
+    "labels": {"type": "object", "dynamic": True},
+    "event": {
+        "properties": {
+            "original": {"type": "keyword", "index": False, "doc_values": False},
+            "dataset": _KEYWORD,
+            "ingested": {"type": "date"},
+            "id": _KEYWORD,
+            "kind": _KEYWORD,
+            "severity": {"type": "long"},
+            "duration": {"type": "long"},
+        }
+    },
+    "log": {
+        "properties": {
+            "level": _KEYWORD,
+            "logger": _KEYWORD,
+            "origin": {
+                "properties": {
+                    "file": {"properties": {"name": _KEYWORD, "line": {"type": "long"}}},
+                    "function": _KEYWORD,
+                }
+            },
+        }
+    },
+    "host": {"properties": {"name": _KEYWORD, "hostname": _KEYWORD, "ip": {"type": "ip"}}},
+    "process": {
+        "properties": {
+            "name": _KEYWORD,
+            "pid": {"type": "long"},
+            "thread": {"properties": {"id": {"type": "long"}, "name": _KEYWORD}},
+        }
+    },
+    "source": {"properties": {"ip": {"type": "ip"}, "address": _KEYWORD, "port": {"type": "long"}}},
+    "client": {"properties": {"ip": {"type": "ip"}, "address": _KEYWORD}},
+    "http": {
+        "properties": {
+            "version": _KEYWORD,
+            "request": {"properties": {"method": _KEYWORD, "referrer": _KEYWORD}},
+            "response": {
+                "properties": {
+                    "status_code": {"type": "long"},
+                    "body": {"properties": {"bytes": {"type": "long"}}},
+                }
+            },
+        }
+    },
+    "url": {
+        "properties": {"original": _KEYWORD_LONG, "domain": _KEYWORD, "path": _KEYWORD, "query": _KEYWORD}
+    },
+    "user_agent": {"properties": {"original": _TEXT_WITH_KEYWORD}},
+    "user": {"properties": {"name": _KEYWORD}},
+    "error": {
+        "properties": {
+            "type": _KEYWORD,
+            "message": {"type": "text"},
+            "stack_trace": _KEYWORD_LONG,
+        }
+    },
+    # Written by the rules engine: the ids of the rules that matched.
+    "rule": {"properties": {"id": _KEYWORD, "name": _KEYWORD}},
+    "alert": {"type": "object", "dynamic": True},
+    # Written by the job: where in Kafka the record was read (``set_source``).
+    "logflow": {
+        "properties": {
+            "kafka": {
+                "properties": {
+                    "topic": _KEYWORD,
+                    "partition": {"type": "integer"},
+                    "offset": {"type": "long"},
+                }
+            }
+        }
+    },
+}
+
+# How fields the mapping does not name are mapped: strings as keywords, ``labels`` as keywords
+# whatever their value, so a free-form JSON log cannot claim a field's type and break later records.
+DYNAMIC_TEMPLATES: list[dict[str, Any]] = [
+    {"labels_as_keywords": {"path_match": "labels.*", "mapping": _KEYWORD}},
+    {"strings_as_keywords": {"match_mapping_type": "string", "mapping": _KEYWORD}},
+]
+
+
+def document_id(topic: str, partition: int, offset: int) -> str:
+    """A record's ``event.id``: its Kafka position. Deterministic, so a replay overwrites."""
+    return f"{topic}:{partition}:{offset}"
+
+
+def set_source(record: EcsRecord, topic: str, partition: int, offset: int) -> None:
+    """The fields the job adds to every parsed record: its id and where in Kafka it was read."""
+    event = record.setdefault("event", {})
+    event["id"] = document_id(topic, partition, offset)
+    record["logflow"] = {"kafka": {"topic": topic, "partition": partition, "offset": offset}}
+
+
+def to_json(document: Any) -> str:
+    """A record's JSON: orjson (a quarter of json.dumps' cost per record), json.dumps when it refuses.
+
+    orjson refuses what valid UTF-8 JSON cannot hold as it is — lone surrogates (from JSON input's
+    ``\\ud800`` escapes), integers beyond 64 bits, non-string keys — and json.dumps writes those
+    with ASCII escapes, which Elasticsearch decodes. NaN and infinities become null in both.
+    """
+    try:
+        return orjson.dumps(document, default=str).decode()
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json.dumps(_finite(document), separators=(",", ":"), ensure_ascii=True, default=str)
+
+
+def _finite(value: Any) -> Any:
+    # json.dumps writes NaN and Infinity, which are not JSON: Elasticsearch would reject the record.
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def get_field(record: EcsRecord, path: str, default: Any = None) -> Any:

@@ -1,4 +1,4 @@
-"""The rule format: typed model, limits and the published JSON Schema.
+"""The rule format: its keys, limits and the published JSON Schema.
 
 A rule is a plain JSON object (see docs/rules.md). This module is the single definition of its
 shape: the validator in ``common.rules.validate`` enforces exactly these names and limits, and
@@ -9,7 +9,7 @@ it with ``python -m common.schema.rule > common/schema/rule.schema.json``).
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any
 
 # Limits. They bound memory, compile time and the cost of evaluating one record.
 MAX_RULES = 1000
@@ -59,54 +59,25 @@ ACTIONS: tuple[str, ...] = ("set", "remove", "rename", "tag", "extract", "route"
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 DEFAULT_MASK_REPLACEMENT = "[REDACTED]"
 
-Scalar = str | int | float | bool
-
-
-class FieldCondition(TypedDict):
-    field: str
-    op: Literal["eq", "ne", "in", "contains", "startswith", "matches", "exists", "gt", "gte", "lt", "lte"]
-    value: NotRequired[Any]
-
-
-class AllCondition(TypedDict):
-    all: list[Condition]
-
-
-class AnyCondition(TypedDict):
-    any: list[Condition]
-
-
-# ``{"not": <condition>}`` cannot be spelled as a TypedDict ("not" is a keyword), hence the dict arm.
-Condition = FieldCondition | AllCondition | AnyCondition | dict[str, Any]
-
-
-class Threshold(TypedDict):
-    count: int
-    window: str | int
-    group_by: NotRequired[list[str]]
-
-
-class Action(TypedDict, total=False):
-    action: str
-    field: str
-    value: Any
-    to: str
-    pattern: str
-    into: dict[str, str]
-    dataset: str
-    replacement: str
-    severity: str
-    message: str
-    threshold: Threshold
-
-
-class Rule(TypedDict):
-    id: str
-    description: NotRequired[str]
-    enabled: NotRequired[bool]
-    priority: NotRequired[int]
-    when: Condition
-    then: list[Action]
+# The rule's shape, named once: the validator (``common.rules.validate``) checks exactly these keys
+# and ``RULE_JSON_SCHEMA`` below is built from the same tables.
+RULE_REQUIRED: tuple[str, ...] = ("id", "when", "then")
+RULE_OPTIONAL: tuple[str, ...] = ("description", "enabled", "priority")
+# action -> (required keys, optional keys), besides "action" itself.
+ACTION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "set": (("field", "value"), ()),
+    "remove": (("field",), ()),
+    "rename": (("field", "to"), ()),
+    "tag": (("value",), ()),
+    "extract": (("field", "pattern"), ("into",)),
+    "route": (("dataset",), ()),
+    "mask": (("field", "pattern"), ("replacement",)),
+    "drop": ((), ()),
+    "alert": (("severity", "message"), ("threshold",)),
+}
+THRESHOLD_REQUIRED: tuple[str, ...] = ("count", "window")
+THRESHOLD_OPTIONAL: tuple[str, ...] = ("group_by",)
+assert tuple(ACTION_KEYS) == ACTIONS
 
 
 def _field_path() -> dict[str, Any]:
@@ -123,7 +94,9 @@ def _scalar() -> dict[str, Any]:
     }
 
 
-def _action(name: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+def _action(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    required, optional = ACTION_KEYS[name]
+    assert set(props) == {*required, *optional}, name
     return {
         "type": "object",
         "properties": {"action": {"const": name}, **props},
@@ -152,7 +125,7 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
             "items": {"$ref": "#/$defs/action"},
         },
     },
-    "required": ["id", "when", "then"],
+    "required": list(RULE_REQUIRED),
     "additionalProperties": False,
     "$defs": {
         "condition": {
@@ -211,10 +184,10 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
         },
         "action": {
             "oneOf": [
-                _action("set", {"field": _field_path(), "value": {}}, ["field", "value"]),
-                _action("remove", {"field": _field_path()}, ["field"]),
-                _action("rename", {"field": _field_path(), "to": _field_path()}, ["field", "to"]),
-                _action("tag", {"value": {"type": "string", "minLength": 1, "maxLength": 256}}, ["value"]),
+                _action("set", {"field": _field_path(), "value": {}}),
+                _action("remove", {"field": _field_path()}),
+                _action("rename", {"field": _field_path(), "to": _field_path()}),
+                _action("tag", {"value": {"type": "string", "minLength": 1, "maxLength": 256}}),
                 _action(
                     "extract",
                     {
@@ -222,9 +195,8 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
                         "pattern": _PATTERN,
                         "into": {"type": "object", "additionalProperties": _field_path()},
                     },
-                    ["field", "pattern"],
                 ),
-                _action("route", {"dataset": {"type": "string", "pattern": DATASET_PATTERN}}, ["dataset"]),
+                _action("route", {"dataset": {"type": "string", "pattern": DATASET_PATTERN}}),
                 _action(
                     "mask",
                     {
@@ -236,9 +208,8 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
                             "default": DEFAULT_MASK_REPLACEMENT,
                         },
                     },
-                    ["field", "pattern"],
                 ),
-                _action("drop", {}, []),
+                _action("drop", {}),
                 _action(
                     "alert",
                     {
@@ -264,11 +235,10 @@ RULE_JSON_SCHEMA: dict[str, Any] = {
                                     "items": _field_path(),
                                 },
                             },
-                            "required": ["count", "window"],
+                            "required": list(THRESHOLD_REQUIRED),
                             "additionalProperties": False,
                         },
                     },
-                    ["severity", "message"],
                 ),
             ]
         },

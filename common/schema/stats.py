@@ -17,11 +17,103 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 DIMENSIONS: tuple[str, ...] = ("dataset", "host", "level", "rule")
 TOTALS: tuple[str, ...] = ("total", "indexed", "dropped", "dead_lettered", "late")
 DEFAULT_PREFIX = "logflow:stats"
+
+# What became of a consumed event.
+INDEXED = "indexed"
+DROPPED = "dropped"
+DEAD_LETTERED = "dead_lettered"
+OUTCOMES: tuple[str, ...] = (INDEXED, DROPPED, DEAD_LETTERED)
+
+
+class Stat(NamedTuple):
+    """``events`` consumed events with these dimensions, on their way to the window statistics.
+
+    A NamedTuple: it travels between the job's operators and is pickled on every hop, where a
+    tuple's encoding is the cheapest. ``late`` says the watermark had passed the event's window when
+    the job read it; lateness is decided there, once (see ``StatBatch``).
+    """
+
+    ts_ms: int  # the event time (Kafka timestamp); once summed by StatBatch, the window's start
+    outcome: str  # one of OUTCOMES
+    dataset: str
+    host: str
+    level: str
+    rules: tuple[str, ...]
+    events: int  # how many events these are
+    late: bool
+
+
+# The window arithmetic, in one place: every reader and writer of windows uses these.
+
+
+def window_start(ts_ms: int, window_seconds: int) -> int:
+    """The start (epoch seconds) of the tumbling window the instant ``ts_ms`` falls in."""
+    return (ts_ms // 1000) // window_seconds * window_seconds
+
+
+def window_start_ms(ts_ms: int, window_seconds: int) -> int:
+    return window_start(ts_ms, window_seconds) * 1000
+
+
+def window_end_ms(ts_ms: int, window_seconds: int) -> int:
+    """The first millisecond after the window ``ts_ms`` falls in."""
+    return (window_start(ts_ms, window_seconds) + window_seconds) * 1000
+
+
+def is_late(ts_ms: int, watermark_ms: int, window_seconds: int) -> bool:
+    """Whether the watermark has already passed the end of the window ``ts_ms`` falls in."""
+    # Asked once per event: the arithmetic of window_end_ms, inline.
+    window_ms = window_seconds * 1000
+    return watermark_ms >= ts_ms - ts_ms % window_ms + window_ms - 1
+
+
+def stat_for(record: dict[str, Any], ts_ms: int, outcome: str, hits: list[str], late: bool = False) -> Stat:
+    """The statistic of one event, its dimensions read from its ECS record."""
+    event = record.get("event")
+    dataset = event.get("dataset") if isinstance(event, dict) else None
+    host = record.get("host")
+    host_name = host.get("name") if isinstance(host, dict) else None
+    log = record.get("log")
+    level = log.get("level") if isinstance(log, dict) else None
+    return Stat(
+        ts_ms,
+        outcome,
+        str(dataset or "unknown"),
+        str(host_name or "-"),
+        str(level or "-"),
+        tuple(hits),
+        1,
+        late,
+    )
+
+
+class StatBatch:
+    """Sums stats with the same window and dimensions; ``drain`` hands the sums out once.
+
+    A sum can reach the statistics operator after the watermark that followed its events; it is
+    still counted where it belongs, because each stat carries the lateness decided when read.
+    """
+
+    def __init__(self, window_seconds: int) -> None:
+        self._window_seconds = window_seconds
+        self._counts: Counter[Stat] = Counter()
+
+    def add(self, stat: Stat) -> None:
+        key = stat._replace(ts_ms=window_start_ms(stat.ts_ms, self._window_seconds), events=0)
+        self._counts[key] += stat.events
+
+    def drain(self) -> list[Stat]:
+        drained = [key._replace(events=events) for key, events in self._counts.items()]
+        self._counts.clear()
+        return drained
+
+    def __len__(self) -> int:
+        return len(self._counts)
 
 
 def _iso(epoch_seconds: int) -> str:
@@ -68,6 +160,24 @@ class WindowStats:
     by_host: Counter[str] = field(default_factory=Counter)
     by_level: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[str] = field(default_factory=Counter)
+
+    def add(self, stat: Stat) -> None:
+        """Add one (summed) statistic; a late one only to ``late``."""
+        if stat.late:
+            self.late += stat.events
+            return
+        self.total += stat.events
+        if stat.outcome == INDEXED:
+            self.indexed += stat.events
+        elif stat.outcome == DROPPED:
+            self.dropped += stat.events
+        elif stat.outcome == DEAD_LETTERED:
+            self.dead_lettered += stat.events
+        self.by_dataset[stat.dataset] += stat.events
+        self.by_host[stat.host] += stat.events
+        self.by_level[stat.level] += stat.events
+        for rule_id in stat.rules:
+            self.by_rule[rule_id] += stat.events
 
     def dimension(self, name: str) -> Counter[str]:
         counter: Counter[str] = getattr(self, f"by_{name}")

@@ -3,9 +3,10 @@
 Pure date arithmetic and name matching, no Elasticsearch: the part of pruning that decides what is
 deleted is tested here exhaustively, and the client code only lists and deletes what this returns.
 
-The job names its indices ``<prefix>-<dataset>-<yyyy.MM.dd>`` (``jobs/elements.py``): the dataset
-is lower-cased, made of ``[a-z0-9._-]``, starts with a letter or digit and has at most 100
-characters; the day is the UTC day of the Kafka timestamp. Only names of exactly that shape with a
+The job names its indices ``<prefix>-<dataset>-<yyyy.MM.dd>``
+(``jobs/sinks/elasticsearch/request_builder.py``): the dataset is lower-cased, made of
+``[a-z0-9._-]``, starts with a letter or digit and has at most 100 characters; the day is the UTC
+day of the Kafka timestamp. Only names of exactly that shape with a
 real calendar date are candidates, so an index of another prefix (``logsearch-…`` next to ``logs``),
 a rollover-style ``…-000001``, or a name with an impossible date is never touched.
 """

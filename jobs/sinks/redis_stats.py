@@ -1,4 +1,8 @@
-"""Writing and reading the per-window statistics in Redis (key schema: ``common.schema.stats``)."""
+"""The statistics sink: per-window statistics in Redis (key schema: ``common.schema.stats``).
+
+``RedisStatsSink`` is what the window statistics operator opens and writes through; the functions
+below it are the writes themselves, and ``read_windows`` reads them back for ``logflow stats``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,28 @@ from typing import Any
 
 from common.schema.stats import DIMENSIONS, StatsKeys, WindowStats
 from common.settings import RedisSettings
+
+
+class RedisStatsSink:
+    def __init__(self, settings: RedisSettings, keys: StatsKeys, ttl_seconds: int) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._ttl_seconds = ttl_seconds
+        self._client: Any = None
+
+    def open(self) -> None:
+        self._client = connect(self._settings)
+
+    def write_window(self, stats: WindowStats) -> None:
+        write_window(self._client, self._keys, stats, self._ttl_seconds)
+
+    def add_late(self, start: int, count: int) -> None:
+        add_late(self._client, self._keys, start, count, self._ttl_seconds)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 def connect(settings: RedisSettings) -> Any:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
+from common.clock import now_iso
 from rules_api import rules_core
-from rules_api.dependencies import Admin, Editor, Service, Viewer, get_context
+from rules_api.dependencies import Admin, Editor, IfMatch, Service, Viewer, etag, get_context
 from rules_api.models import (
     Deleted,
     ErrorBody,
@@ -25,7 +26,7 @@ from rules_api.models import (
     TestResult,
     ValidateResult,
 )
-from rules_api.service import ValidationFailedError, etag, utc_now
+from rules_api.service import ValidationFailedError
 from rules_api.store.base import StoredRule
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -35,9 +36,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", tags=["rules"], responses=_ERRORS)
 
 RuleId = Annotated[str, Path(min_length=1, max_length=256, description="the rule's id")]
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description='the version you read, as its ETag ("3")')
-]
 RuleIn = Annotated[RuleBody, Body()]
 
 
@@ -66,7 +64,7 @@ async def list_rules(
 async def export_rules(_: Admin, service: Service) -> ExportBody:
     rules = await service.list_rules()
     return ExportBody(
-        exported_at=utc_now(),
+        exported_at=now_iso(),
         count=len(rules),
         rules=[r.rule for r in rules],
         versions={r.id: r.version for r in rules},
@@ -136,9 +134,9 @@ async def replace_rule(
     rule: RuleIn,
     principal: Editor,
     service: Service,
-    if_match: IfMatch = None,
+    precondition: IfMatch,
 ) -> RuleEnvelope:
-    return _with_etag(response, await service.replace(rule_id, rule, principal.name, if_match))
+    return _with_etag(response, await service.replace(rule_id, rule, principal.name, precondition))
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleEnvelope, summary="enable or disable a rule")
@@ -148,9 +146,11 @@ async def patch_rule(
     rule_id: RuleId,
     principal: Editor,
     service: Service,
-    if_match: IfMatch = None,
+    precondition: IfMatch,
 ) -> RuleEnvelope:
-    return _with_etag(response, await service.set_enabled(rule_id, body.enabled, principal.name, if_match))
+    return _with_etag(
+        response, await service.set_enabled(rule_id, body.enabled, principal.name, precondition)
+    )
 
 
 @router.delete("/rules/{rule_id}", response_model=Deleted, summary="delete a rule (a tombstone on Kafka)")
@@ -158,9 +158,9 @@ async def delete_rule(
     rule_id: RuleId,
     principal: Editor,
     service: Service,
-    if_match: IfMatch = None,
+    precondition: IfMatch,
 ) -> Deleted:
-    version = await service.delete(rule_id, principal.name, if_match)
+    version = await service.delete(rule_id, principal.name, precondition)
     return Deleted(id=rule_id, version=version)
 
 
@@ -179,7 +179,7 @@ async def rollback_rule(
     rule_id: RuleId,
     principal: Editor,
     service: Service,
-    if_match: IfMatch = None,
+    precondition: IfMatch,
 ) -> RuleEnvelope:
-    stored = await service.rollback(rule_id, body.version, principal.name, if_match)
+    stored = await service.rollback(rule_id, body.version, principal.name, precondition)
     return _with_etag(response, stored)

@@ -13,10 +13,11 @@ primitives in :mod:`rules_api.service`, once, for every implementation.
 from __future__ import annotations
 
 import abc
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from common.schema.rules_topic import RuleVersion
 
 
 class StoreUnavailableError(RuntimeError):
@@ -52,32 +53,8 @@ class RuleLimitError(RuntimeError):
         self.limit = limit
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-@dataclass(frozen=True)
-class StoredRule:
-    """One current rule: the contract's wire value, minus nothing."""
-
-    id: str
-    version: int
-    updated_at: str
-    updated_by: str
-    rule: dict[str, Any]
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "version": self.version,
-            "updated_at": self.updated_at,
-            "updated_by": self.updated_by,
-            "rule": self.rule,
-        }
-
-    @classmethod
-    def from_wire(cls, obj: dict[str, Any]) -> StoredRule:
-        return cls(obj["id"], int(obj["version"]), obj["updated_at"], obj["updated_by"], obj["rule"])
+# The store keeps each rule's current version exactly as the rules topic carries it.
+StoredRule = RuleVersion
 
 
 @dataclass(frozen=True)

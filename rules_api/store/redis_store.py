@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from common.schema.rules_topic import dumps
 from common.settings import RedisSettings
 from rules_api.store.base import (
     Change,
@@ -34,7 +35,6 @@ from rules_api.store.base import (
     StoredRule,
     StoreUnavailableError,
     VersionConflictError,
-    dumps,
 )
 
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from common.schema.stats import StatsKeys, WindowStats
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
 from deploy.stack import taskmanagers
 from deploy.stack.layout import StackLayout
-from jobs.flink_rest import FlinkRest
+from jobs.control.flink_rest import FlinkRest
 from jobs.sinks.redis_stats import connect, read_windows
 
 LOGFLOW = str(Path(sys.executable).parent / "logflow")
@@ -68,11 +68,15 @@ class Pipeline:
     produced: int = 0
     # Kafka timestamp (ms) of every message produced, to know what each window must count.
     produced_timestamps: list[int] = field(default_factory=list)
+    # An existing topic for the job to read instead of a private one: neither created nor deleted here.
+    input_topic: str = ""
+    # Job settings applied over the harness's short test ones ("" restores the job's default).
+    job_env: dict[str, str] = field(default_factory=dict)
     _api_process: subprocess.Popen[bytes] | None = None
 
     @property
     def logs_topic(self) -> str:
-        return f"e2e-logs-{self.suffix}"
+        return self.input_topic or f"e2e-logs-{self.suffix}"
 
     @property
     def rules_topic(self) -> str:
@@ -116,6 +120,7 @@ class Pipeline:
             "LOGFLOW_IDLE_CLOSE_SECONDS": "3",
             "LOGFLOW_CHECKPOINT_INTERVAL_MS": "2000",
             "LOGFLOW_API_REDIS_PREFIX": f"logflow:e2e-api:{self.suffix}",
+            **self.job_env,
         }
         try:
             self._create_topics()
@@ -148,14 +153,14 @@ class Pipeline:
         from confluent_kafka.admin import AdminClient, NewTopic
 
         admin = AdminClient(dict(KafkaSettings.from_env().client_config()))
-        futures = admin.create_topics(
-            [
-                NewTopic(self.logs_topic, 2, 1),
-                NewTopic(self.rules_topic, 1, 1, config={"cleanup.policy": "compact"}),
-                NewTopic(self.alerts_topic, 1, 1),
-                NewTopic(self.deadletter_topic, 1, 1),
-            ]
-        )
+        topics = [
+            NewTopic(self.rules_topic, 1, 1, config={"cleanup.policy": "compact"}),
+            NewTopic(self.alerts_topic, 1, 1),
+            NewTopic(self.deadletter_topic, 1, 1),
+        ]
+        if not self.input_topic:
+            topics.append(NewTopic(self.logs_topic, 2, 1))
+        futures = admin.create_topics(topics)
         for future in futures.values():
             future.result(30)
 
@@ -220,7 +225,15 @@ class Pipeline:
         from confluent_kafka.admin import AdminClient
 
         admin = AdminClient(dict(KafkaSettings.from_env().client_config()))
-        admin.delete_topics([self.logs_topic, self.rules_topic, self.alerts_topic, self.deadletter_topic])
+        private = [self.rules_topic, self.alerts_topic, self.deadletter_topic]
+        topics = private if self.input_topic else [self.logs_topic, *private]
+        # Waited for: a client dropped with its requests in flight never sends them, which left
+        # every run's topics behind.
+        for topic, future in admin.delete_topics(topics, operation_timeout=30).items():
+            try:
+                future.result(60)
+            except Exception as exc:  # teardown goes on; say what was left
+                print(f"e2e teardown: could not delete topic {topic}: {exc}", file=sys.stderr)
 
     # ---- driving it ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jobs.sources import _EPOCH_MS
+from jobs.sources.kafka import _EPOCH_MS
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack_services()]
 

@@ -17,7 +17,7 @@ from api_stack import Isolation, Server, ServerFactory
 
 from common.schema.stats import StatsKeys, WindowStats
 from common.settings import ElasticsearchSettings, RedisSettings
-from jobs.sinks.index_template import install_index_template
+from jobs.sinks.elasticsearch.template import install_index_template
 from jobs.sinks.redis_stats import connect, write_window
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 import pytest
 
 from common.settings import ElasticsearchSettings, KafkaSettings, env_int, env_number
-from jobs.config import JobConfig
+from jobs.control.config import JobConfig
 
 
 def test_env_int_and_number_name_the_variable_on_bad_values() -> None:

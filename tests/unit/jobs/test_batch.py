@@ -10,8 +10,9 @@ import pytest
 
 from common.parsing import ParseOptions, parse_message
 from common.rules import RuleEngine
-from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, DOC, DROPPED, INDEXED
-from jobs.transforms.batch import BatchContext, KafkaRecord, process_batch
+from common.schema.stats import DEAD_LETTERED, DROPPED, INDEXED
+from jobs.elements import ALERT, DEADLETTER, DOC
+from jobs.operators.batch import BatchContext, KafkaRecord, process_batch
 
 TS = 1795391990000  # 2026-11-22T23:59:50Z
 WINDOW = 60

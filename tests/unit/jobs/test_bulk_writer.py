@@ -5,15 +5,10 @@ from typing import Any
 
 import pytest
 
-from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, DOC, INDEXED, Stat
-from jobs.sinks.bulk_writer import (
-    MAX_DOCUMENT_BYTES,
-    BulkWriter,
-    Indexed,
-    Rejected,
-    TransientBulkError,
-    classify_item,
-)
+from common.schema.stats import DEAD_LETTERED, INDEXED, Stat
+from jobs.elements import ALERT, DEADLETTER, DOC
+from jobs.sinks.elasticsearch.retry import Indexed, Rejected, TransientBulkError, classify_item
+from jobs.sinks.elasticsearch.sink import MAX_DOCUMENT_BYTES, BulkWriter
 
 
 class ScriptedSender:
@@ -105,7 +100,7 @@ def test_unexpected_errors_propagate() -> None:
 
 
 def stat(outcome: str = INDEXED) -> Stat:
-    return (1795391990000, outcome, "json", "web-1", "info", ("r1",), 1, False)
+    return Stat(1795391990000, outcome, "json", "web-1", "info", ("r1",), 1, False)
 
 
 def test_write_counts_indexed_dead_lettered_and_rejected_and_sends_their_letters() -> None:

@@ -3,8 +3,8 @@ import io
 
 import pytest
 
-from jobs.cli import _abandon_submission, iter_lines, parse_duration
-from jobs.flink_rest import FlinkError, JobSummary
+from jobs.control.cli import _abandon_submission, iter_lines, parse_duration
+from jobs.control.flink_rest import FlinkError, JobSummary
 
 
 def test_iter_lines_splits_on_newline_only_and_keeps_bytes() -> None:

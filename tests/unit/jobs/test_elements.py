@@ -3,17 +3,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobs.elements import (
-    DEAD_LETTERED,
-    INDEXED,
-    StatBatch,
-    dead_letter,
-    document_id,
-    index_name,
-    is_late,
-    stat_for,
-    to_json,
-)
+from common.schema.dead_letter import dead_letter
+from common.schema.ecs import document_id, to_json
+from common.schema.stats import DEAD_LETTERED, INDEXED, Stat, StatBatch, is_late, stat_for
+from jobs.sinks.elasticsearch.request_builder import index_name
 
 
 def test_document_id_is_deterministic_per_kafka_position() -> None:
@@ -59,11 +52,11 @@ def test_is_late_compares_the_watermark_with_the_window_end() -> None:
 
 def test_stat_batch_sums_per_window_and_dimensions_and_drains_once() -> None:
     batch = StatBatch(window_seconds=60)
-    batch.add((61_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))
-    batch.add((119_999, INDEXED, "syslog", "h", "info", ("r",), 2, False))  # same window, same dimensions
-    batch.add((120_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))  # next window
-    batch.add((61_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1, False))
-    batch.add((62_000, INDEXED, "syslog", "h", "info", ("r",), 1, True))  # late stays apart
+    batch.add(Stat(61_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))
+    batch.add(Stat(119_999, INDEXED, "syslog", "h", "info", ("r",), 2, False))  # same window, same dimensions
+    batch.add(Stat(120_000, INDEXED, "syslog", "h", "info", ("r",), 1, False))  # next window
+    batch.add(Stat(61_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1, False))
+    batch.add(Stat(62_000, INDEXED, "syslog", "h", "info", ("r",), 1, True))  # late stays apart
     assert len(batch) == 4
     assert sorted(batch.drain()) == [
         (60_000, DEAD_LETTERED, "syslog", "h", "info", ("r",), 1, False),

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from jobs.elements import ALERT_DATASET, index_name
+from common.schema.alert import ALERT_DATASET
 from jobs.retention.config import DEFAULT_DAYS, RetentionConfig, parse_days
 from jobs.retention.policy import (
     DailyIndex,
@@ -16,6 +16,7 @@ from jobs.retention.policy import (
     parse_interval,
     select_expired,
 )
+from jobs.sinks.elasticsearch.request_builder import index_name
 
 NOW = datetime(2026, 12, 4, 20, 55, tzinfo=UTC)
 

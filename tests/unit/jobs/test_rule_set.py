@@ -3,7 +3,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from jobs.transforms.rule_set import ActiveRules, RuleChange
+from common.schema import rules_topic
+from jobs.operators.rule_set import ActiveRules
 
 
 def payload(rule_id: str, version: int, tag: str, enabled: bool = True, op: str = "contains") -> str:
@@ -38,31 +39,31 @@ def tags_of(active: ActiveRules) -> list[str]:
 
 
 def test_newer_versions_replace_older_ones_never_the_reverse(active: ActiveRules) -> None:
-    assert active.apply(RuleChange.from_payload("r", payload("r", 2, "two")))
+    assert active.apply(rules_topic.decode("r", payload("r", 2, "two")))
     assert tags_of(active) == ["two"]
-    assert not active.apply(RuleChange.from_payload("r", payload("r", 1, "one")))
-    assert not active.apply(RuleChange.from_payload("r", payload("r", 2, "again")))
+    assert not active.apply(rules_topic.decode("r", payload("r", 1, "one")))
+    assert not active.apply(rules_topic.decode("r", payload("r", 2, "again")))
     assert tags_of(active) == ["two"]
     assert active.versions == {"r": 2}
 
 
 def test_a_rule_that_fails_to_compile_keeps_the_previous_version(active: ActiveRules) -> None:
-    active.apply(RuleChange.from_payload("r", payload("r", 1, "one")))
-    assert not active.apply(RuleChange.from_payload("r", payload("r", 2, "two", op="no-such-op")))
+    active.apply(rules_topic.decode("r", payload("r", 1, "one")))
+    assert not active.apply(rules_topic.decode("r", payload("r", 2, "two", op="no-such-op")))
     assert active.rejected == 1
     assert tags_of(active) == ["one"]
     assert active.versions == {"r": 1}
 
 
 def test_disable_and_delete(active: ActiveRules) -> None:
-    active.apply(RuleChange.from_payload("r", payload("r", 1, "one")))
-    assert active.apply(RuleChange.from_payload("r", payload("r", 2, "one", enabled=False)))
+    active.apply(rules_topic.decode("r", payload("r", 1, "one")))
+    assert active.apply(rules_topic.decode("r", payload("r", 2, "one", enabled=False)))
     assert tags_of(active) == []
-    assert active.apply(RuleChange.from_payload("r", payload("r", 3, "three")))
+    assert active.apply(rules_topic.decode("r", payload("r", 3, "three")))
     assert tags_of(active) == ["three"]
-    assert active.apply(RuleChange.from_payload("r", None))
+    assert active.apply(rules_topic.decode("r", None))
     assert tags_of(active) == []
-    assert not active.apply(RuleChange.from_payload("r", None))
+    assert not active.apply(rules_topic.decode("r", None))
 
 
 def test_restore_rebuilds_from_checkpointed_payloads_and_skips_garbage(active: ActiveRules) -> None:
@@ -74,6 +75,6 @@ def test_restore_rebuilds_from_checkpointed_payloads_and_skips_garbage(active: A
 
 def test_malformed_payloads_are_value_errors() -> None:
     with pytest.raises(ValueError, match="no integer 'version'"):
-        RuleChange.from_payload("r", json.dumps({"rule": {}, "version": "1"}))
+        rules_topic.decode("r", json.dumps({"rule": {}, "version": "1"}))
     with pytest.raises(ValueError, match="no 'rule' object"):
-        RuleChange.from_payload("r", "[]")
+        rules_topic.decode("r", "[]")

@@ -1,6 +1,6 @@
 from common.settings import KafkaSettings, TopicSettings
-from jobs.config import JobConfig
-from jobs.sources import logs_table_ddl, rules_table_ddl
+from jobs.control.config import JobConfig
+from jobs.sources.kafka import logs_table_ddl, rules_table_ddl
 
 
 def test_logs_table_exposes_kafka_metadata_and_kafka_time_watermarks() -> None:

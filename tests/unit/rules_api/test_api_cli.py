@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from common.cli import main
-from rules_api.client import resolve_token
-from rules_api.client_cli import load_rules_file
+from rules_api.client.cli import load_rules_file
+from rules_api.client.http import resolve_token
 from rules_api.security import hash_token
 
 

@@ -1,11 +1,12 @@
 """Parse each batch of Kafka records, apply the broadcast rules, and write the batch out.
 
 Input: one row per batch of one partition, (topic, partition, payloads, offsets, timestamps) with
-parallel arrays (see ``jobs.sources.log_batches``). The documents, alerts and dead letters of a
-batch are written to Elasticsearch and the dead-letter topic before the element completes
-(``jobs.sinks.bulk_writer``), so before any checkpoint that follows it. Main output: the statistics
-of the batch's events (indexed, dropped, dead-lettered), summed per window and dimensions. Side
-outputs: alert JSON for the alerts topic and threshold candidates for the keyed threshold counter.
+parallel arrays (see ``jobs.sources.kafka.log_batches``). The documents, alerts and dead letters of
+a batch are written through the Elasticsearch and dead-letter sinks (``jobs.sinks.elasticsearch``,
+``jobs.sinks.dead_letter``) before the element completes, so before any checkpoint that follows
+it. Main output: the statistics of the batch's events (indexed, dropped, dead-lettered), summed per
+window and dimensions. Side outputs: alert JSON for the alerts topic and threshold candidates for
+the keyed threshold counter.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from pyflink.common import Row, RowKind
 from pyflink.datastream import BroadcastProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import MapStateDescriptor
 
-from jobs.config import JobConfig
-from jobs.elements import StatBatch
-from jobs.sinks.elasticsearch_writer import ElasticsearchSink
-from jobs.transforms.batch import BatchContext, KafkaRecord, process_batch
-from jobs.transforms.rule_set import ActiveRules, RuleChange
+from common.schema import rules_topic
+from common.schema.ecs import EcsRecord
+from common.schema.stats import StatBatch
+from jobs.control.config import JobConfig
+from jobs.operators.batch import BatchContext, KafkaRecord, process_batch
+from jobs.operators.rule_set import ActiveRules
+from jobs.sinks.dead_letter import DeadLetterSink
+from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
+from jobs.sinks.elasticsearch.sink import ElasticsearchSink
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,8 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._alerts_tag = alerts_tag
         self._threshold_tag = threshold_tag
         self._rules: ActiveRules | None = None
-        self._sink: ElasticsearchSink | None = None
+        self._dead_letters = DeadLetterSink(config.kafka)
+        self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
         self._parse: Any = None
         self._options: Any = None
 
@@ -52,17 +58,16 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._parse = parse_message
         self._options = ParseOptions.from_env()
         self._rules = None
-        self._sink = ElasticsearchSink(self._config)
-        self._sink.open()
+        self._dead_letters.open()
+        self._documents.open()
 
     def close(self) -> None:
         # The engine runs durable-rules in child processes; stop them with the worker.
         if self._rules is not None:
             self._rules.engine.close()
             self._rules = None
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
+        self._documents.close()
+        self._dead_letters.close()
 
     def _active_rules(self, ctx: Any) -> ActiveRules:
         # After a restore the function object is new but the broadcast state is not: rebuild the
@@ -78,11 +83,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
             return
         rule_id = value[0]
         try:
-            change = (
-                RuleChange(rule_id=rule_id, version=-1, rule=None)
-                if kind == RowKind.DELETE
-                else RuleChange.from_payload(rule_id, value[1])
-            )
+            change = rules_topic.decode(rule_id, None if kind == RowKind.DELETE else value[1])
         except ValueError as exc:
             log.error("ignoring malformed rules-topic record: %s", exc)
             return
@@ -108,14 +109,12 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
             window_seconds=self._config.window_seconds,
         )
         watermark = ctx.current_watermark()
-        assert self._sink is not None
-        writer = self._sink.writer
         stats = StatBatch(self._config.window_seconds)
         # A backlog can make one batch large; slices of one bulk request's size bound what is held.
         size = self._config.es_bulk_docs
         for start in range(0, len(records), size):
             out = process_batch(records[start : start + size], watermark, batch)
-            for stat in writer.write(out.writes):
+            for stat in self._documents.write(out.writes):
                 stats.add(stat)
             for stat in out.dropped_stats:
                 stats.add(stat)
@@ -125,5 +124,5 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 yield self._threshold_tag, candidate
         yield from stats.drain()
 
-    def _parse_bytes(self, raw: bytes) -> dict[str, Any]:
+    def _parse_bytes(self, raw: bytes) -> EcsRecord:
         return self._parse(raw, self._options)

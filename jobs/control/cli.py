@@ -42,13 +42,13 @@ def configure_job(parser: argparse.ArgumentParser) -> None:
 
 
 def _job_name() -> str:
-    from jobs.config import JobConfig
+    from jobs.control.config import JobConfig
 
     return JobConfig.from_env().name
 
 
 def _rest():  # type: ignore[no-untyped-def]
-    from jobs.flink_rest import FlinkRest
+    from jobs.control.flink_rest import FlinkRest
 
     return FlinkRest(flink_rest_url())
 
@@ -59,8 +59,8 @@ def _fail(message: str) -> int:
 
 
 def _job_submit(args: argparse.Namespace) -> int:
-    from jobs.flink_rest import FlinkError
-    from jobs.submit import SubmitError, run_flink_submit
+    from jobs.control.flink_rest import FlinkError
+    from jobs.control.submit import SubmitError, run_flink_submit
 
     name = _job_name()
     rest = _rest()
@@ -91,7 +91,7 @@ def _abandon_submission(rest: Any, name: str, previous: set[str]) -> str:
     A job left behind would keep restarting (and a second submit would find it "already active");
     the usual cause on a small cluster is that other jobs hold every task slot.
     """
-    from jobs.flink_rest import ACTIVE_STATES, FlinkError
+    from jobs.control.flink_rest import ACTIVE_STATES, FlinkError
 
     notes = []
     try:
@@ -108,7 +108,7 @@ def _abandon_submission(rest: Any, name: str, previous: set[str]) -> str:
 
 
 def _job_status(args: argparse.Namespace) -> int:
-    from jobs.flink_rest import FlinkError
+    from jobs.control.flink_rest import FlinkError
 
     name = _job_name()
     rest = _rest()
@@ -148,7 +148,7 @@ def _job_status(args: argparse.Namespace) -> int:
 
 
 def _job_cancel(_args: argparse.Namespace) -> int:
-    from jobs.flink_rest import FlinkError
+    from jobs.control.flink_rest import FlinkError
 
     name = _job_name()
     rest = _rest()
@@ -168,7 +168,7 @@ def _job_cancel(_args: argparse.Namespace) -> int:
 
 
 def _job_savepoint(args: argparse.Namespace) -> int:
-    from jobs.flink_rest import FlinkError
+    from jobs.control.flink_rest import FlinkError
 
     name = _job_name()
     rest = _rest()
@@ -276,7 +276,7 @@ def _stats(args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
     from common.schema.stats import StatsKeys
-    from jobs.config import JobConfig
+    from jobs.control.config import JobConfig
     from jobs.sinks.redis_stats import connect, read_windows
 
     config = JobConfig.from_env()

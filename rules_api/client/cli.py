@@ -27,7 +27,7 @@ def _run(body: Callable[[Any, argparse.Namespace], int]) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         import httpx
 
-        from rules_api.client import ApiError, RulesClient
+        from rules_api.client.http import ApiError, RulesClient
 
         try:
             with RulesClient(base_url=args.url) as client:
@@ -145,7 +145,7 @@ def _apply_handler(args: argparse.Namespace) -> int:
 
 
 def _apply(client: Any, args: argparse.Namespace, rules: list[Any]) -> int:
-    from rules_api.client import ApiError
+    from rules_api.client.http import ApiError
 
     failed = 0
     for rule in rules:

@@ -1,46 +1,20 @@
 """The rules a job instance is applying, fed by the rules topic.
 
 Kept free of Flink types so it can be tested on its own: the broadcast function hands it each
-change from the topic (and, after a restore, the whole checkpointed broadcast state) and asks it
-for the engine to apply.
+change from the topic, decoded by ``common.schema.rules_topic`` (the format the rules API writes),
+and, after a restore, the whole checkpointed broadcast state; it asks it for the engine to apply.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from common.rules import RuleEngine, RuleValidationError
+from common.schema import rules_topic
+from common.schema.rules_topic import RuleChange
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RuleChange:
-    """One record of the rules topic: a new version of a rule, or its deletion (``rule is None``)."""
-
-    rule_id: str
-    version: int
-    rule: dict[str, Any] | None
-
-    @classmethod
-    def from_payload(cls, rule_id: str, payload: str | None) -> RuleChange:
-        """Decode the rules API's wire format; raises ``ValueError`` when it is not that format."""
-        if payload is None:
-            return cls(rule_id=rule_id, version=-1, rule=None)
-        try:
-            envelope = json.loads(payload)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"rule {rule_id!r}: payload is not JSON: {exc}") from None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("rule"), dict):
-            raise ValueError(f"rule {rule_id!r}: payload has no 'rule' object")
-        version = envelope.get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise ValueError(f"rule {rule_id!r}: payload has no integer 'version'")
-        return cls(rule_id=rule_id, version=version, rule=envelope["rule"])
 
 
 class ActiveRules:
@@ -90,7 +64,7 @@ class ActiveRules:
         """Rebuild from checkpointed broadcast state (rule id -> payload)."""
         for rule_id, payload in payloads:
             try:
-                self.apply(RuleChange.from_payload(rule_id, payload))
+                self.apply(rules_topic.decode(rule_id, payload))
             except ValueError as exc:
                 self.rejected += 1
                 log.error("checkpointed rule dropped: %s", exc)

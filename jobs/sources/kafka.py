@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jobs.config import JobConfig
+from jobs.control.config import JobConfig
 
 if TYPE_CHECKING:
     from pyflink.datastream import DataStream

@@ -1,10 +1,11 @@
-"""Bulk writes of one batch of write requests to Elasticsearch, and dead letters to Kafka.
+"""The Elasticsearch sink: bulk writes of a batch of write requests; rejects go to the dead letters.
 
 ``BulkWriter.write`` returns only when every document of the batch is in Elasticsearch or, when
-Elasticsearch rejected it, in the dead-letter topic (acknowledged by the broker). The job calls it
-from the operator that processes the batch, so a batch's writes complete before the element does,
-and therefore before any checkpoint after it: with deterministic ids a replay overwrites, and every
-event is in Elasticsearch exactly once.
+Elasticsearch rejected it, in the dead-letter topic (acknowledged by the broker, through the
+dead-letter sink, ``jobs.sinks.dead_letter``). The job calls it from the operator that processes the
+batch, so a batch's writes complete before the element does, and therefore before any checkpoint
+after it: with deterministic ids a replay overwrites, and every event is in Elasticsearch exactly
+once.
 
 Whole-request failures (connection errors, 429, 5xx) and per-document 429s are retried with
 backoff for as long as it takes; meanwhile the operator does not return, and Flink backpressures
@@ -19,75 +20,38 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from jobs.elements import ALERT, DEAD_LETTERED, DEADLETTER, Stat, WriteRequest, dead_letter, to_json
+from common.schema.dead_letter import dead_letter, elasticsearch_reason
+from common.schema.stats import DEAD_LETTERED, Stat
+from jobs.elements import ALERT, DEADLETTER, WriteRequest
+from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
+from jobs.sinks.elasticsearch.request_builder import action_line
+from jobs.sinks.elasticsearch.retry import (
+    Outcome,
+    Rejected,
+    TransientBulkError,
+    classify_item,
+)
+from jobs.sinks.elasticsearch.service import BulkSender, make_bulk_sender
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # Beyond this a document is dead-lettered rather than sent: Elasticsearch's http.max_content_length
 # defaults to 100 MB, and a single giant document would stall a whole bulk request.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Indexed:
-    status: int
-
-
-@dataclass(frozen=True)
-class Rejected:
-    status: int
-    error_type: str
-    reason: str
-
-
-Outcome = Indexed | Rejected
-# Sends the NDJSON lines of one bulk request; returns the parsed response body, or raises.
-BulkSender = Callable[[list[str]], Any]
-
-
-class TransientBulkError(Exception):
-    """The whole request failed in a way that is worth retrying (HTTP 429/5xx, connection)."""
-
-
-class DeadLetterSink(Protocol):
+class DeadLetterWriter(Protocol):
     def send_all(self, topic: str, messages: list[tuple[str, str]]) -> None:
         """Produce (key, value) messages and return once the broker acknowledged all of them."""
-
-
-def action_line(index: str, doc_id: str) -> str:
-    # A JSON encoder, not an f-string, so that nothing a topic name contains can break NDJSON framing.
-    return to_json({"index": {"_index": index, "_id": doc_id}})
-
-
-def classify_item(item: dict[str, Any]) -> Outcome | None:
-    """The outcome of one bulk response item, or None when it should be retried."""
-    result = item.get("index") or item.get("create") or item.get("update") or {}
-    status = int(result.get("status", 500))
-    if 200 <= status < 300:
-        return Indexed(status)
-    if status in RETRYABLE_STATUS:
-        return None
-    error = result.get("error") or {}
-    if isinstance(error, dict):
-        error_type = str(error.get("type", "unknown"))
-        reason = str(error.get("reason", ""))
-        caused = error.get("caused_by")
-        if isinstance(caused, dict) and caused.get("reason"):
-            reason = f"{reason}: {caused.get('reason')}"
-    else:
-        error_type, reason = "unknown", str(error)
-    return Rejected(status, error_type, reason)
 
 
 class BulkWriter:
     def __init__(
         self,
         send: BulkSender,
-        dead_letters: DeadLetterSink,
+        dead_letters: DeadLetterWriter,
         deadletter_topic: str,
         *,
         max_docs: int = 1000,
@@ -121,7 +85,7 @@ class BulkWriter:
                 too_large = Rejected(413, "document_too_large", f"{len(body)} bytes > {MAX_DOCUMENT_BYTES}")
                 letters.append((doc_id, _letter(doc_id, index, body, too_large, stat)))
                 if kind != ALERT and stat is not None:
-                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+                    stats.append(stat._replace(outcome=DEAD_LETTERED))
             else:
                 to_index.append(request)
         outcomes = self.index([(r[2], r[1], r[3]) for r in to_index])
@@ -129,7 +93,7 @@ class BulkWriter:
             if isinstance(outcome, Rejected):
                 letters.append((doc_id, _letter(doc_id, index, body, outcome, stat)))
                 if kind != ALERT and stat is not None:
-                    stats.append((stat[0], DEAD_LETTERED, *stat[2:]))
+                    stats.append(stat._replace(outcome=DEAD_LETTERED))
             elif kind != ALERT and stat is not None:
                 stats.append(stat)
         if letters:
@@ -203,12 +167,38 @@ def _letter(doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat |
     except (ValueError, AttributeError):
         original, kafka = "", {}
     return dead_letter(
-        f"elasticsearch_{rejected.error_type}",
+        elasticsearch_reason(rejected.error_type),
         f"index {index}: HTTP {rejected.status}: {rejected.reason}",
         original=original,
         topic=str(kafka.get("topic", "")),
         partition=int(kafka.get("partition", -1)),
         offset=int(kafka.get("offset", -1)),
-        kafka_ts_ms=stat[0] if stat is not None else 0,
+        kafka_ts_ms=stat.ts_ms if stat is not None else 0,
         document=body,
     )
+
+
+class ElasticsearchSink:
+    """A bulk writer over the Python client, opened where the operator that writes opens."""
+
+    def __init__(self, config: ElasticsearchSinkConfig, dead_letters: DeadLetterWriter) -> None:
+        self._config = config
+        self._dead_letters = dead_letters
+        self._writer: BulkWriter | None = None
+
+    def open(self) -> None:
+        self._writer = BulkWriter(
+            make_bulk_sender(self._config),
+            self._dead_letters,
+            self._config.deadletter_topic,
+            max_docs=self._config.bulk_docs,
+        )
+
+    def write(self, requests: list[WriteRequest]) -> list[Stat]:
+        """Write one batch (see ``BulkWriter.write``)."""
+        if self._writer is None:
+            raise RuntimeError("the Elasticsearch sink is not open")
+        return self._writer.write(requests)
+
+    def close(self) -> None:
+        self._writer = None

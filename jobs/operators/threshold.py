@@ -4,7 +4,7 @@ The rules engine reports each match of a thresholded ``alert`` action as a pendi
 operator, keyed by ``threshold_key(rule id, group values)``, keeps the rules core's
 ``ThresholdCounter`` for that key in checkpointed state, so counts survive failures and restores.
 An idle counter's state is cleared by a processing-time timer. A fired alert is indexed before
-the element completes (like every document, see ``jobs.sinks.bulk_writer``) and goes to the alerts
+the element completes (like every document, see ``jobs.sinks.elasticsearch``) and goes to the alerts
 topic through a side output.
 """
 
@@ -19,9 +19,13 @@ from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import ValueStateDescriptor
 
 from common.rules.threshold import ThresholdCounter
-from jobs.config import JobConfig
-from jobs.elements import ThresholdCandidate, alert_request
-from jobs.sinks.elasticsearch_writer import ElasticsearchSink
+from common.schema.alert import threshold_alert_id
+from jobs.control.config import JobConfig
+from jobs.elements import ThresholdCandidate
+from jobs.sinks.dead_letter import DeadLetterSink
+from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
+from jobs.sinks.elasticsearch.request_builder import alert_request
+from jobs.sinks.elasticsearch.sink import ElasticsearchSink
 
 
 class ThresholdAlerts(KeyedProcessFunction):
@@ -29,17 +33,17 @@ class ThresholdAlerts(KeyedProcessFunction):
         self._config = config
         self._alerts_tag = alerts_tag
         self._counter: Any = None
-        self._sink: ElasticsearchSink | None = None
+        self._dead_letters = DeadLetterSink(config.kafka)
+        self._alerts = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._counter = runtime_context.get_state(ValueStateDescriptor("threshold-counter", Types.STRING()))
-        self._sink = ElasticsearchSink(self._config)
-        self._sink.open()
+        self._dead_letters.open()
+        self._alerts.open()
 
     def close(self) -> None:
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
+        self._alerts.close()
+        self._dead_letters.close()
 
     def process_element(self, value: ThresholdCandidate, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         _key, hit, ts_ms, doc_id = value
@@ -59,10 +63,9 @@ class ThresholdAlerts(KeyedProcessFunction):
         if not fired:
             return
         body, request = alert_request(
-            hit.alert(), f"{doc_id}:threshold:{hit.rule_id}", self._config.index_prefix, ts_ms
+            hit.alert(), threshold_alert_id(doc_id, hit.rule_id), self._config.index_prefix, ts_ms
         )
-        assert self._sink is not None
-        self._sink.writer.write([request])  # indexed before the element completes, like documents
+        self._alerts.write([request])  # indexed before the element completes, like documents
         yield self._alerts_tag, body
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:

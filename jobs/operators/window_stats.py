@@ -1,5 +1,8 @@
 """Event-time tumbling-window statistics, keyed by window start, written to Redis.
 
+The writes go through the statistics sink, ``jobs.sinks.redis_stats``; the window arithmetic and the
+statistic itself are ``common.schema.stats``.
+
 The event time is the Kafka record timestamp (watermarks allow ``out_of_orderness`` seconds of
 disorder). Whether an event is late was decided when the job read it (``Stat.late``); this operator
 only counts. A window is written when the watermark passes its end — or, when the stream has gone
@@ -11,6 +14,7 @@ later still only increment ``late`` (HINCRBY), the one non-idempotent path, docu
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,32 +23,12 @@ from pyflink.common import Types
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext, TimeDomain
 from pyflink.datastream.state import ValueStateDescriptor
 
-from common.schema.stats import StatsKeys, WindowStats
-from jobs.config import JobConfig
-from jobs.elements import DEAD_LETTERED, DROPPED, INDEXED, Stat
-from jobs.sinks.redis_stats import add_late, connect, write_window
+from common.schema.stats import Stat, StatsKeys, WindowStats
+from jobs.control.config import JobConfig
+from jobs.sinks.redis_stats import RedisStatsSink
 
 # A rewrite after a window was first written is coalesced over this long (processing time).
 REWRITE_DELAY_MS = 1000
-
-
-def count_into(stats: WindowStats, stat: Stat) -> None:
-    _, outcome, dataset, host, level, rules, count, late = stat
-    if late:
-        stats.late += count
-        return
-    stats.total += count
-    if outcome == INDEXED:
-        stats.indexed += count
-    elif outcome == DROPPED:
-        stats.dropped += count
-    elif outcome == DEAD_LETTERED:
-        stats.dead_lettered += count
-    stats.by_dataset[dataset] += count
-    stats.by_host[host] += count
-    stats.by_level[level] += count
-    for rule_id in rules:
-        stats.by_rule[rule_id] += count
 
 
 @dataclass
@@ -55,26 +39,22 @@ class WindowState:
     retire_at: int = 0
 
 
-def window_start(ts_ms: int, window_seconds: int) -> int:
-    return (ts_ms // 1000) // window_seconds * window_seconds
-
-
 class WindowStatistics(KeyedProcessFunction):
-    """Input: ``Stat`` tuples keyed by ``window_start``; output: nothing (writes Redis)."""
+    """Input: ``Stat`` keyed by ``common.schema.stats.window_start``; output: nothing (writes Redis)."""
 
     def __init__(self, config: JobConfig) -> None:
         self._config = config
-        self._keys = StatsKeys(config.stats_prefix, config.window_seconds)
-        self._redis: Any = None
+        self._redis_stats = RedisStatsSink(
+            config.redis, StatsKeys(config.stats_prefix, config.window_seconds), config.stats_ttl_seconds
+        )
         self._state: Any = None
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._state = runtime_context.get_state(ValueStateDescriptor("window", Types.PICKLED_BYTE_ARRAY()))
-        self._redis = connect(self._config.redis)
+        self._redis_stats.open()
 
     def close(self) -> None:
-        if self._redis is not None:
-            self._redis.close()
+        self._redis_stats.close()
 
     # PyFlink iterates whatever these return, so "no output" must be an empty iterable, not None.
     def process_element(self, value: Stat, ctx: KeyedProcessFunction.Context) -> Iterable[Any]:
@@ -92,18 +72,18 @@ class WindowStatistics(KeyedProcessFunction):
         now = timers.current_processing_time()
         state: WindowState | None = self._state.value()
         if state is None:
-            if value[7] and timers.current_watermark() >= end_ms - 1:
+            if value.late and timers.current_watermark() >= end_ms - 1:
                 # A late event for a window whose state was retired (or never existed).
-                add_late(self._redis, self._keys, start, value[6], self._config.stats_ttl_seconds)
+                self._redis_stats.add_late(start, value.events)
                 return
             state = WindowState(WindowStats(start=start, end=start + self._config.window_seconds))
             timers.register_event_time_timer(end_ms - 1)
             wait_ms = (
-                max(0, end_ms - value[0])
+                max(0, end_ms - value.ts_ms)
                 + (self._config.out_of_orderness_seconds + self._config.idle_close_seconds) * 1000
             )
             timers.register_processing_time_timer(now + wait_ms)
-        count_into(state.stats, value)
+        state.stats.add(value)
         if state.written and not state.dirty:
             state.dirty = True
             timers.register_processing_time_timer(now + REWRITE_DELAY_MS)
@@ -120,11 +100,11 @@ class WindowStatistics(KeyedProcessFunction):
             and timestamp >= state.retire_at > 0
         ):
             if state.dirty:
-                write_window(self._redis, self._keys, state.stats, self._config.stats_ttl_seconds)
+                self._redis_stats.write_window(state.stats)
             self._state.clear()
             return
         if not state.written or state.dirty:
-            write_window(self._redis, self._keys, state.stats, self._config.stats_ttl_seconds)
+            self._redis_stats.write_window(state.stats)
             if not state.written:
                 state.retire_at = (
                     timers.current_processing_time() + self._config.late_retention_seconds * 1000
@@ -133,3 +113,8 @@ class WindowStatistics(KeyedProcessFunction):
             state.written = True
             state.dirty = False
             self._state.update(state)
+
+
+# Savepoints taken before the job's packages were reorganised hold this state pickled under its old
+# module path; this alias lets them restore (pickle looks the class up by module and name).
+sys.modules.setdefault("jobs.transforms.window_stats", sys.modules[__name__])

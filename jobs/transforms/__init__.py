@@ -1,1 +1,0 @@
-"""The job's transforms: normalisation and rules, threshold alerts, window statistics."""
