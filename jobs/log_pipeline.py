@@ -133,11 +133,12 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
 def main() -> None:
     from pyflink.datastream import StreamExecutionEnvironment
 
+    from jobs.retention.config import RetentionConfig
     from jobs.sinks.elasticsearch import template
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = JobConfig.from_env()
-    template.install(config.elasticsearch, config.index_prefix)
+    template.install(config.elasticsearch, config.index_prefix, RetentionConfig.from_env())
     env = StreamExecutionEnvironment.get_execution_environment(flink_configuration(config))
     env.set_parallelism(config.parallelism)
     build_pipeline(env, config)

@@ -32,6 +32,20 @@ _TEXT_WITH_KEYWORD = {
     "fields": {"keyword": {"type": "keyword", "ignore_above": 1024}},
 }
 
+_KUBERNETES_CONTROLLERS = ("deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob")
+
+
+def _keywords(*fields: str | dict[str, Any]) -> dict[str, Any]:
+    """An object of keyword fields; a dict argument adds nested objects as they are."""
+    properties: dict[str, Any] = {}
+    for entry in fields:
+        if isinstance(entry, str):
+            properties[entry] = _KEYWORD
+        else:
+            properties.update(entry)
+    return {"properties": properties}
+
+
 # Only field types of Elasticsearch's core distribution (no ``wildcard`` or ``match_only_text``),
 # so the mapping installs on any 8.x cluster, including the local stack's.
 ECS_PROPERTIES: dict[str, Any] = {
@@ -46,6 +60,9 @@ ECS_PROPERTIES: dict[str, Any] = {
             "ingested": {"type": "date"},
             "id": _KEYWORD,
             "kind": _KEYWORD,
+            "reason": _KEYWORD,
+            "action": _KEYWORD,
+            "created": {"type": "date"},
             "severity": {"type": "long"},
             "duration": {"type": "long"},
         }
@@ -54,6 +71,16 @@ ECS_PROPERTIES: dict[str, Any] = {
         "properties": {
             "level": _KEYWORD,
             "logger": _KEYWORD,
+            "offset": {"type": "long"},
+            "file": {"properties": {"path": _KEYWORD_LONG}},
+            "syslog": {
+                "properties": {
+                    "priority": {"type": "long"},
+                    "msgid": _KEYWORD,
+                    "facility": {"properties": {"code": {"type": "long"}, "name": _KEYWORD}},
+                    "severity": {"properties": {"code": {"type": "long"}, "name": _KEYWORD}},
+                }
+            },
             "origin": {
                 "properties": {
                     "file": {"properties": {"name": _KEYWORD, "line": {"type": "long"}}},
@@ -62,11 +89,23 @@ ECS_PROPERTIES: dict[str, Any] = {
             },
         }
     },
-    "host": {"properties": {"name": _KEYWORD, "hostname": _KEYWORD, "ip": {"type": "ip"}}},
+    "host": {
+        "properties": {
+            "name": _KEYWORD,
+            "hostname": _KEYWORD,
+            "ip": {"type": "ip"},
+            "id": _KEYWORD,
+            "architecture": _KEYWORD,
+            "mac": _KEYWORD,
+            "os": _keywords("type", "name", "version", "full", "platform", "family", "kernel"),
+        }
+    },
     "process": {
         "properties": {
             "name": _KEYWORD,
             "pid": {"type": "long"},
+            "executable": _KEYWORD_LONG,
+            "command_line": _KEYWORD_LONG,
             "thread": {"properties": {"id": {"type": "long"}, "name": _KEYWORD}},
         }
     },
@@ -94,6 +133,33 @@ ECS_PROPERTIES: dict[str, Any] = {
             "type": _KEYWORD,
             "message": {"type": "text"},
             "stack_trace": _KEYWORD_LONG,
+            # Error groups (common/errors, docs/errors.md): looked up by exact value.
+            "fingerprint": _KEYWORD,
+            "grouping": {"properties": {"template": _KEYWORD_LONG}},
+        }
+    },
+    # Shippers' metadata (common/parsing/envelopes) and OTLP resources, in ECS's and Filebeat's layout.
+    "agent": _keywords("type", "name", "version", "id", "ephemeral_id"),
+    "service": _keywords("name", "version", "environment", {"node": _keywords("name")}),
+    "trace": _keywords("id"),
+    "span": _keywords("id"),
+    "container": _keywords("id", "name", "runtime", {"image": _keywords("name", "tag")}),
+    "orchestrator": _keywords("type", {"cluster": _keywords("name", "url")}),
+    "cloud": _keywords(
+        "provider",
+        "region",
+        "availability_zone",
+        {"account": _keywords("id")},
+        {"service": _keywords("name")},
+    ),
+    "kubernetes": {
+        "properties": {
+            "pod": {"properties": {"name": _KEYWORD, "uid": _KEYWORD, "ip": {"type": "ip"}}},
+            "namespace": _KEYWORD,
+            "namespace_uid": _KEYWORD,
+            "node": _keywords("name", "hostname"),
+            "container": _keywords("name"),
+            **{kind: _keywords("name") for kind in _KUBERNETES_CONTROLLERS},
         }
     },
     # Written by the rules engine: the ids of the rules that matched.

@@ -10,10 +10,13 @@ Elasticsearch and dead-lettered with the reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from common.schema.ecs import DYNAMIC_TEMPLATES, ECS_PROPERTIES
 from common.settings import ElasticsearchSettings
+from jobs.retention.config import RetentionConfig
+from jobs.retention.ilm import prepare_ilm_retention, with_template_settings
 
 
 def index_template(prefix: str) -> dict[str, Any]:
@@ -42,16 +45,26 @@ def index_template(prefix: str) -> dict[str, Any]:
     }
 
 
-def install_index_template(client: Any, prefix: str) -> None:
-    client.indices.put_index_template(name=f"{prefix}-logflow", **index_template(prefix))
+def install_index_template(client: Any, prefix: str, extra_settings: dict[str, Any] | None = None) -> None:
+    body = index_template(prefix)
+    if extra_settings:
+        body = with_template_settings(body, extra_settings)
+    client.indices.put_index_template(name=f"{prefix}-logflow", **body)
 
 
-def install(config: ElasticsearchSettings, prefix: str) -> None:
-    """Install (or update) the template; the job does it at start, before any document is written."""
+def install(config: ElasticsearchSettings, prefix: str, retention: RetentionConfig | None = None) -> None:
+    """Install (or update) the template; the job does it at start, before any document is written.
+
+    With a retention config, the ILM policy (where the cluster has ILM and the mode allows it) is
+    installed first, because a template must not name a policy that does not exist yet.
+    """
     from elasticsearch import Elasticsearch
 
     client = Elasticsearch(**config.client_kwargs(), request_timeout=30)
     try:
-        install_index_template(client, prefix)
+        lifecycle = (
+            prepare_ilm_retention(client, replace(retention, index_prefix=prefix)) if retention else {}
+        )
+        install_index_template(client, prefix, lifecycle)
     finally:
         client.close()

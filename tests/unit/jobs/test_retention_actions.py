@@ -194,3 +194,26 @@ def test_prepare_installs_the_policy_only_when_retention_goes_through_ilm() -> N
     assert prepare_ilm_retention(without, RetentionConfig(mode="auto")) == {}
     with pytest.raises(RetentionError, match="LOGFLOW_RETENTION_MODE=ilm"):
         prepare_ilm_retention(without, RetentionConfig(mode="ilm"))
+
+
+class FakeTemplates:
+    def __init__(self) -> None:
+        self.put: dict[str, Any] = {}
+
+    def put_index_template(self, *, name: str, **body: Any) -> None:
+        self.put[name] = body
+
+
+def test_the_job_template_names_the_policy_it_installed_first() -> None:
+    from jobs.sinks.elasticsearch.template import index_template, install_index_template
+
+    client = SimpleNamespace(ilm=FakeIlm(None), indices=FakeTemplates())
+    lifecycle = prepare_ilm_retention(client, RetentionConfig(days=3, mode="auto", index_prefix="lf"))
+    install_index_template(client, "lf", lifecycle)
+    installed = client.indices.put["lf-logflow"]
+    assert installed["template"]["settings"]["index"]["lifecycle"]["name"] in client.ilm.policies
+    assert installed["template"]["mappings"] == index_template("lf")["template"]["mappings"]
+
+    without = SimpleNamespace(ilm=FakeIlm(405), indices=FakeTemplates())
+    install_index_template(without, "lf", prepare_ilm_retention(without, RetentionConfig(index_prefix="lf")))
+    assert without.indices.put["lf-logflow"] == index_template("lf")
