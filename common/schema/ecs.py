@@ -173,6 +173,8 @@ ECS_PROPERTIES: dict[str, Any] = {
                     "topic": _KEYWORD,
                     "partition": {"type": "integer"},
                     "offset": {"type": "long"},
+                    # The record's place among those its message fanned out into (OTLP).
+                    "index": {"type": "integer"},
                 }
             }
         }
@@ -187,16 +189,26 @@ DYNAMIC_TEMPLATES: list[dict[str, Any]] = [
 ]
 
 
-def document_id(topic: str, partition: int, offset: int) -> str:
-    """A record's ``event.id``: its Kafka position. Deterministic, so a replay overwrites."""
-    return f"{topic}:{partition}:{offset}"
+def document_id(topic: str, partition: int, offset: int, index: int | None = None) -> str:
+    """A record's ``event.id``: its Kafka position. Deterministic, so a replay overwrites.
+
+    ``index`` is the record's place among those one message fans out into (OTLP: one per log
+    record), so each gets ``topic:partition:offset:index``; a message holding one record keeps the
+    plain position (``index`` None), the id every record had before fan-out existed, so replaying
+    offsets written by an older job overwrites instead of duplicating.
+    """
+    position = f"{topic}:{partition}:{offset}"
+    return position if index is None else f"{position}:{index}"
 
 
-def set_source(record: EcsRecord, topic: str, partition: int, offset: int) -> None:
+def set_source(record: EcsRecord, topic: str, partition: int, offset: int, index: int | None = None) -> None:
     """The fields the job adds to every parsed record: its id and where in Kafka it was read."""
     event = record.setdefault("event", {})
-    event["id"] = document_id(topic, partition, offset)
-    record["logflow"] = {"kafka": {"topic": topic, "partition": partition, "offset": offset}}
+    event["id"] = document_id(topic, partition, offset, index)
+    kafka: dict[str, Any] = {"topic": topic, "partition": partition, "offset": offset}
+    if index is not None:
+        kafka["index"] = index
+    record["logflow"] = {"kafka": kafka}
 
 
 def to_json(document: Any) -> str:

@@ -43,7 +43,8 @@ class BatchOutput:
 
 @dataclass(frozen=True)
 class BatchContext:
-    parse: Callable[[bytes], EcsRecord]
+    # One message gives one record, or several (an OTLP logs request: one per log record).
+    parse: Callable[[bytes], list[EcsRecord]]
     engine: RuleApplier
     index_prefix: str
     window_seconds: int
@@ -53,11 +54,16 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
     out = BatchOutput()
     dropped = StatBatch(ctx.window_seconds)
 
-    def decode(record: KafkaRecord) -> tuple[EcsRecord]:
+    fanned_out: set[tuple[str, int, int]] = set()  # the messages of this batch that gave several records
+
+    def decode(record: KafkaRecord) -> list[EcsRecord]:
         _, topic, partition, offset, _ = record
-        document = ctx.parse(_payload(record))
-        set_source(document, topic, partition, offset)
-        return (document,)
+        documents = ctx.parse(_payload(record))
+        if len(documents) > 1:
+            fanned_out.add((topic, partition, offset))
+        for index, document in enumerate(documents):
+            set_source(document, topic, partition, offset, index if len(documents) > 1 else None)
+        return documents
 
     processed = parse_and_apply(records, decode, ctx.engine)
     for failure in processed.failures:
@@ -66,7 +72,9 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
         record, result = outcome.source, outcome.result
         _, topic, partition, offset, ts_ms = record
         late = is_late(ts_ms, watermark_ms, ctx.window_seconds)
-        doc_id = document_id(topic, partition, offset)
+        doc_id = document_id(
+            topic, partition, offset, outcome.index if (topic, partition, offset) in fanned_out else None
+        )
         document = result.record
         if result.dropped:
             dropped.add(stat_for(document, ts_ms, DROPPED, result.hits, late))

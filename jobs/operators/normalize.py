@@ -52,10 +52,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from common.gc_settings import tune_for_batches
-        from common.parsing import ParseOptions, parse_message
+        from common.parsing import ParseOptions, parse_messages
 
         tune_for_batches()  # this worker holds whole batches of records alive: common/gc_settings.py
-        self._parse = parse_message
+        self._parse = parse_messages
         self._options = ParseOptions.from_env()
         self._rules = None
         self._dead_letters.open()
@@ -124,5 +124,5 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 yield self._threshold_tag, candidate
         yield from stats.drain()
 
-    def _parse_bytes(self, raw: bytes) -> EcsRecord:
+    def _parse_bytes(self, raw: bytes) -> list[EcsRecord]:
         return self._parse(raw, self._options)

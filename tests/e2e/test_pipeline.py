@@ -64,6 +64,38 @@ def test_known_lines_become_exactly_the_parsed_documents(pipeline: Pipeline) -> 
         assert hit["_index"].startswith(f"{pipeline.index_prefix}-{dataset}-")
 
 
+def test_an_otlp_message_becomes_one_document_per_log_record(pipeline: Pipeline) -> None:
+    records = [
+        {
+            "timeUnixNano": "1795391990000000000",
+            "severityText": severity,
+            "body": {"stringValue": body},
+            "traceId": "5b8efff798038103d269b633813fc60c",
+        }
+        for severity, body in (("INFO", "cart opened"), ("ERROR", "payment declined"))
+    ]
+    request = {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+                "scopeLogs": [{"scope": {"name": "otel-e2e"}, "logRecords": records}],
+            }
+        ]
+    }
+    [message_id] = pipeline.produce([json.dumps(request)])
+    ids = [f"{message_id}:0", f"{message_id}:1"]
+    documents = pipeline.await_documents(ids)
+    assert sorted(documents) == ids
+    sources = [documents[doc_id]["_source"] for doc_id in ids]
+    assert [d["message"] for d in sources] == ["cart opened", "payment declined"]
+    assert [d["log"]["level"] for d in sources] == ["info", "error"]
+    assert all(d["service"]["name"] == "checkout" for d in sources)
+    assert all(d["trace"]["id"] == "5b8efff798038103d269b633813fc60c" for d in sources)
+    assert [d["logflow"]["kafka"]["index"] for d in sources] == [0, 1]
+    # Nothing else came of the message: no document under the bare position.
+    assert pipeline.documents([message_id]) == {}
+
+
 def test_window_counters_match_what_was_produced(pipeline: Pipeline) -> None:
     before = Counter[str]()
     for window in pipeline.await_windows_settled():

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from common.parsing import ParseOptions, parse_message
+from common.parsing import ParseOptions, parse_messages
 from common.rules import RuleEngine
 from common.schema.stats import DEAD_LETTERED, DROPPED, INDEXED
 from jobs.elements import ALERT, DEADLETTER, DOC
@@ -25,8 +25,8 @@ def rec(payload: bytes | None, offset: int, ts: int = TS) -> KafkaRecord:
     return (payload, "logs", 0, offset, ts)
 
 
-def parse(raw: bytes) -> dict[str, Any]:
-    return parse_message(raw, ParseOptions())
+def parse(raw: bytes) -> list[dict[str, Any]]:
+    return parse_messages(raw, ParseOptions())
 
 
 @pytest.fixture(scope="module")
@@ -148,13 +148,13 @@ def test_a_record_the_rules_fail_on_is_dead_lettered_and_the_rest_of_its_batch_i
 
 
 def test_parse_failures_and_unserialisable_documents_are_dead_lettered() -> None:
-    def fragile_parse(raw: bytes) -> dict[str, Any]:
+    def fragile_parse(raw: bytes) -> list[dict[str, Any]]:
         if raw == b"boom":
             raise ValueError("parser bug")
-        document = parse(raw)
+        documents = parse(raw)
         if raw == b"set":
-            document["y"] = {(1, 2): 3}  # what no JSON can hold
-        return document
+            documents[0]["y"] = {(1, 2): 3}  # what no JSON can hold
+        return documents
 
     ctx = BatchContext(parse=fragile_parse, engine=FailingEngine(), index_prefix="logs", window_seconds=60)
     out = process_batch([rec(b"boom", 1), rec(b"set", 2), rec(None, 3)], 0, ctx)
@@ -163,3 +163,35 @@ def test_parse_failures_and_unserialisable_documents_are_dead_lettered() -> None
     assert by_id["logs:0:2"][0] == DEADLETTER and "keys must be" in by_id["logs:0:2"][3]
     assert by_id["logs:0:3"][0] == DOC  # an empty (tombstone) message is still a record
     assert len(out.writes) == 3
+
+
+def _otlp_request(*bodies: str) -> bytes:
+    records = [
+        {"timeUnixNano": "1795391990000000000", "severityText": "ERROR", "body": {"stringValue": body}}
+        for body in bodies
+    ]
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]}
+    request = {"resourceLogs": [{"resource": resource, "scopeLogs": [{"logRecords": records}]}]}
+    return json.dumps(request).encode()
+
+
+def test_an_otlp_message_fans_out_into_one_document_per_log_record(engine: RuleEngine) -> None:
+    engine.replace_all([])
+    out = process_batch(
+        [rec(SSHD, 6), rec(_otlp_request("first", "second", "third"), 7), rec(NGINX, 8)], 0, context(engine)
+    )
+    ids = [w[1] for w in out.writes]
+    assert ids == ["logs:0:6", "logs:0:7:0", "logs:0:7:1", "logs:0:7:2", "logs:0:8"]
+    fanned = [json.loads(w[3]) for w in out.writes[1:4]]
+    assert [d["message"] for d in fanned] == ["first", "second", "third"]
+    assert [d["event"]["id"] for d in fanned] == ids[1:4]
+    assert [d["logflow"]["kafka"] for d in fanned] == [
+        {"topic": "logs", "partition": 0, "offset": 7, "index": i} for i in range(3)
+    ]
+    assert all(d["service"]["name"] == "checkout" for d in fanned)
+    # Each record of the message counts once in the statistics.
+    stats = [w[4] for w in out.writes]
+    assert all(stat is not None and stat.outcome == INDEXED and stat.events == 1 for stat in stats)
+    # A replay of the same message gives the same ids: documents are overwritten, never duplicated.
+    again = process_batch([rec(_otlp_request("first", "second", "third"), 7)], 0, context(engine))
+    assert [w[1] for w in again.writes] == ids[1:4]
