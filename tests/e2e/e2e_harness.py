@@ -252,8 +252,13 @@ class Pipeline:
             **kwargs,
         )
 
-    def produce(self, lines: Iterable[bytes | str]) -> list[str]:
-        """Send one message per line; returns the document id each will get, in order."""
+    def produce(self, lines: Iterable[bytes | str], records_per_message: int = 1) -> list[str]:
+        """Send one message per line; returns each message's Kafka position, in order.
+
+        That position is the document id of a message that gives one record. A message that fans
+        out (an OTLP request) gives ``records_per_message`` records, each counted in the windows and
+        indexed as ``position:index``.
+        """
         from confluent_kafka import Producer
 
         producer = Producer(
@@ -285,8 +290,10 @@ class Pipeline:
                     producer.poll(0.1)
             sent += 1
         assert producer.flush(60) == 0, "not every message was delivered"
-        self.produced += sent
-        self.produced_timestamps.extend(stamps[slot] for slot in range(sent))
+        self.produced += sent * records_per_message
+        self.produced_timestamps.extend(
+            stamps[slot] for slot in range(sent) for _ in range(records_per_message)
+        )
         return [positions[slot] for slot in range(sent)]
 
     def expected_window_totals(self) -> dict[int, int]:

@@ -82,7 +82,7 @@ def test_an_otlp_message_becomes_one_document_per_log_record(pipeline: Pipeline)
             }
         ]
     }
-    [message_id] = pipeline.produce([json.dumps(request)])
+    [message_id] = pipeline.produce([json.dumps(request)], records_per_message=len(records))
     ids = [f"{message_id}:0", f"{message_id}:1"]
     documents = pipeline.await_documents(ids)
     assert sorted(documents) == ids
