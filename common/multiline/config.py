@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import yaml
 
+from common.json_types import json_type_name
 from common.multiline.rules import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_LINES,
@@ -180,22 +181,6 @@ def _rule(
     )
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[ConfigError] = []
@@ -205,7 +190,7 @@ class _Checker:
 
     def document(self, doc: object, options: MultilineOptions) -> MultilineConfig | None:
         if not isinstance(doc, dict):
-            self.fail("$", f"must be an object, got {_type_name(doc)}")
+            self.fail("$", f"must be an object, got {json_type_name(doc)}")
             return None
         self.unknown_keys(doc, _TOP_KEYS, "$")
         bounds = {
@@ -221,7 +206,7 @@ class _Checker:
         default = _rule("default", builtin=default_name, bounds=bounds)
         raw_rules = doc.get("rules", [])
         if not isinstance(raw_rules, list):
-            self.fail("$.rules", f"must be an array, got {_type_name(raw_rules)}")
+            self.fail("$.rules", f"must be an array, got {json_type_name(raw_rules)}")
             raw_rules = []
         if len(raw_rules) > MAX_RULES:
             self.fail("$.rules", f"at most {MAX_RULES} rules, got {len(raw_rules)}")
@@ -253,7 +238,7 @@ class _Checker:
             value = obj[key]
             low, high = limits[key]
             if isinstance(value, bool) or not isinstance(value, int):
-                self.fail(f"{path}.{key}", f"must be an integer, got {_type_name(value)}")
+                self.fail(f"{path}.{key}", f"must be an integer, got {json_type_name(value)}")
             elif not low <= value <= high:
                 self.fail(f"{path}.{key}", f"must be between {low} and {high}, got {value}")
             else:
@@ -273,7 +258,7 @@ class _Checker:
             self.fail(f"{path}.{key}", f"at most {MAX_GLOBS} globs, got {len(value)}")
         for index, glob in enumerate(value):
             if not isinstance(glob, str) or not glob:
-                self.fail(f"{path}.{key}[{index}]", f"must be a non-empty string, got {_type_name(glob)}")
+                self.fail(f"{path}.{key}[{index}]", f"must be a non-empty string, got {json_type_name(glob)}")
         return tuple(g for g in value if isinstance(g, str) and g)
 
     def pattern(self, obj: dict[Any, Any], key: str, path: str) -> LineTest | None:
@@ -282,7 +267,7 @@ class _Checker:
         value = obj[key]
         where = f"{path}.{key}"
         if not isinstance(value, str) or not value:
-            self.fail(where, f"must be a non-empty string, got {_type_name(value)}")
+            self.fail(where, f"must be a non-empty string, got {json_type_name(value)}")
             return None
         if len(value) > MAX_PATTERN_LENGTH:
             self.fail(where, f"at most {MAX_PATTERN_LENGTH} characters, got {len(value)}")
@@ -296,7 +281,7 @@ class _Checker:
 
     def rule(self, raw: object, path: str, defaults: dict[str, int]) -> tuple[Selector, JoinRule] | None:
         if not isinstance(raw, dict):
-            self.fail(path, f"must be an object, got {_type_name(raw)}")
+            self.fail(path, f"must be an object, got {json_type_name(raw)}")
             return None
         before = len(self.errors)
         self.unknown_keys(raw, _RULE_KEYS, path)
@@ -339,7 +324,7 @@ class _Checker:
                 self.fail(f"{path}.{key}", "not allowed with pattern (Filebeat style); use condition_pattern")
         negate = raw.get("negate", False)
         if not isinstance(negate, bool):
-            self.fail(f"{path}.negate", f"must be true or false, got {_type_name(negate)}")
+            self.fail(f"{path}.negate", f"must be true or false, got {json_type_name(negate)}")
         match = raw.get("match")
         if match not in ("after", "before"):
             self.fail(f"{path}.match", f"required with pattern: after or before, got {match!r}")
@@ -364,7 +349,7 @@ class _Checker:
             )
         negate = raw.get("negate", False)
         if not isinstance(negate, bool):
-            self.fail(f"{path}.negate", f"must be true or false, got {_type_name(negate)}")
+            self.fail(f"{path}.negate", f"must be true or false, got {json_type_name(negate)}")
         condition = self.pattern(raw, "condition_pattern", path)
         start = self.pattern(raw, "start_pattern", path) if "start_pattern" in raw else None
         if condition is None or len(self.errors) != before or not isinstance(mode, str):

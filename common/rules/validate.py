@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from common.json_types import json_type_name
 from common.rules.conditions import durable_groups
 from common.rules.regex import RegexError, compile_pattern, expand_grok, group_names
 from common.schema.rule import (
@@ -88,22 +89,6 @@ def window_seconds(window: str | int) -> int:
     return int(window[:-1]) * _WINDOW_UNITS[window[-1]]
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 _DOUBLE_MAX = 1.7976931348623157e308
 
 
@@ -133,7 +118,7 @@ class _Checker:
 
     def field_path(self, value: object, path: str) -> bool:
         if not isinstance(value, str):
-            self.error(path, f"a field path must be a string, got {_type_name(value)}")
+            self.error(path, f"a field path must be a string, got {json_type_name(value)}")
             return False
         if len(value) > MAX_FIELD_PATH_LENGTH or value.count(".") + 1 > MAX_FIELD_PATH_SEGMENTS:
             self.error(
@@ -149,7 +134,7 @@ class _Checker:
 
     def string(self, value: object, path: str, *, max_length: int, min_length: int = 1) -> bool:
         if not isinstance(value, str):
-            self.error(path, f"must be a string, got {_type_name(value)}")
+            self.error(path, f"must be a string, got {json_type_name(value)}")
             return False
         if len(value) < min_length:
             self.error(path, "must not be empty")
@@ -174,7 +159,7 @@ class _Checker:
 
     def condition(self, cond: object, path: str, depth: int) -> None:
         if not isinstance(cond, dict):
-            self.error(path, f"a condition must be an object, got {_type_name(cond)}")
+            self.error(path, f"a condition must be an object, got {json_type_name(cond)}")
             return
         if depth > MAX_CONDITION_DEPTH:
             self.error(path, f"conditions are nested deeper than {MAX_CONDITION_DEPTH} levels")
@@ -195,7 +180,7 @@ class _Checker:
                 return
             children = cond[key]
             if not isinstance(children, list):
-                self.error(child_path, f"must be an array of conditions, got {_type_name(children)}")
+                self.error(child_path, f"must be an array of conditions, got {json_type_name(children)}")
                 return
             if not children:
                 self.error(child_path, "must hold at least one condition")
@@ -234,7 +219,7 @@ class _Checker:
         vpath = f"{path}.value"
         if op == "exists":
             if "value" in cond and not isinstance(cond["value"], bool):
-                self.error(vpath, f"'exists' takes an optional boolean, got {_type_name(cond['value'])}")
+                self.error(vpath, f"'exists' takes an optional boolean, got {json_type_name(cond['value'])}")
             return
         if "value" not in cond:
             self.error(vpath, f"operator {op!r} needs a 'value'")
@@ -242,7 +227,7 @@ class _Checker:
         value = cond["value"]
         if op in NUMERIC_OPERATORS:
             if isinstance(value, bool) or not isinstance(value, int | float) or not _is_scalar(value):
-                self.error(vpath, f"operator {op!r} compares finite numbers; got {_type_name(value)}")
+                self.error(vpath, f"operator {op!r} compares finite numbers; got {json_type_name(value)}")
         elif op in STRING_OPERATORS:
             if op == "contains" and _is_scalar(value) and not isinstance(value, str):
                 return  # a number or boolean is a valid element to look for in an array field
@@ -254,7 +239,7 @@ class _Checker:
                 self.pattern(value, vpath, grok=False)
         elif op == "in":
             if not isinstance(value, list) or not value:
-                self.error(vpath, f"operator 'in' needs a non-empty array, got {_type_name(value)}")
+                self.error(vpath, f"operator 'in' needs a non-empty array, got {json_type_name(value)}")
                 return
             if len(value) > MAX_IN_VALUES:
                 self.error(vpath, f"holds {len(value)} values; the limit is {MAX_IN_VALUES}")
@@ -265,7 +250,7 @@ class _Checker:
 
     def scalar(self, value: object, path: str) -> None:
         if not _is_scalar(value):
-            self.error(path, f"must be a string, number or boolean, got {_type_name(value)}")
+            self.error(path, f"must be a string, number or boolean, got {json_type_name(value)}")
         elif isinstance(value, str) and len(value) > MAX_STRING_VALUE_LENGTH:
             self.error(path, f"is {len(value)} characters; the limit is {MAX_STRING_VALUE_LENGTH}")
 
@@ -273,7 +258,7 @@ class _Checker:
 
     def action(self, act: object, path: str) -> None:
         if not isinstance(act, dict):
-            self.error(path, f"an action must be an object, got {_type_name(act)}")
+            self.error(path, f"an action must be an object, got {json_type_name(act)}")
             return
         name = act.get("action")
         if "action" not in act:
@@ -339,7 +324,7 @@ class _Checker:
         if not isinstance(into, dict):
             self.error(
                 f"{path}.into",
-                f"must be an object mapping group names to field paths, got {_type_name(into)}",
+                f"must be an object mapping group names to field paths, got {json_type_name(into)}",
             )
             return
         if not into and not grok_fields:
@@ -385,7 +370,7 @@ class _Checker:
         threshold = act["threshold"]
         if not isinstance(threshold, dict):
             self.error(
-                tpath, f"must be an object with count, window and group_by, got {_type_name(threshold)}"
+                tpath, f"must be an object with count, window and group_by, got {json_type_name(threshold)}"
             )
             return
         self.unknown_keys(threshold, _THRESHOLD_KEYS, tpath, "a threshold")
@@ -402,7 +387,7 @@ class _Checker:
             group_by = threshold["group_by"]
             if not isinstance(group_by, list):
                 self.error(
-                    f"{tpath}.group_by", f"must be an array of field paths, got {_type_name(group_by)}"
+                    f"{tpath}.group_by", f"must be an array of field paths, got {json_type_name(group_by)}"
                 )
                 return
             if len(group_by) > MAX_GROUP_BY_FIELDS:
@@ -414,7 +399,8 @@ class _Checker:
 
     def window(self, window: object, path: str) -> None:
         if isinstance(window, bool) or not isinstance(window, int | str):
-            self.error(path, f"must be seconds (integer) or a duration like '5m', got {_type_name(window)}")
+            got = json_type_name(window)
+            self.error(path, f"must be seconds (integer) or a duration like '5m', got {got}")
             return
         if isinstance(window, str) and not _WINDOW.match(window):
             self.error(path, f"{window!r} is not a duration like '30s', '5m', '1h' or '1d'")
@@ -427,7 +413,7 @@ class _Checker:
 
     def rule(self, obj: object, path: str) -> None:
         if not isinstance(obj, dict):
-            self.error(path, f"a rule must be an object, got {_type_name(obj)}")
+            self.error(path, f"a rule must be an object, got {json_type_name(obj)}")
             return
         self.unknown_keys(obj, _RULE_KEYS, path, "a rule")
         for key in ("id", "when", "then"):
@@ -442,11 +428,11 @@ class _Checker:
                 obj["description"], f"{path}.description", max_length=MAX_DESCRIPTION_LENGTH, min_length=0
             )
         if "enabled" in obj and not isinstance(obj["enabled"], bool):
-            self.error(f"{path}.enabled", f"must be a boolean, got {_type_name(obj['enabled'])}")
+            self.error(f"{path}.enabled", f"must be a boolean, got {json_type_name(obj['enabled'])}")
         if "priority" in obj:
             priority = obj["priority"]
             if isinstance(priority, bool) or not isinstance(priority, int):
-                self.error(f"{path}.priority", f"must be an integer, got {_type_name(priority)}")
+                self.error(f"{path}.priority", f"must be an integer, got {json_type_name(priority)}")
             elif not MIN_PRIORITY <= priority <= MAX_PRIORITY:
                 self.error(f"{path}.priority", f"must be between {MIN_PRIORITY} and {MAX_PRIORITY}")
         if "when" in obj:
@@ -457,7 +443,7 @@ class _Checker:
         if "then" in obj:
             then = obj["then"]
             if not isinstance(then, list):
-                self.error(f"{path}.then", f"must be an array of actions, got {_type_name(then)}")
+                self.error(f"{path}.then", f"must be an array of actions, got {json_type_name(then)}")
             elif not then:
                 self.error(f"{path}.then", "must hold at least one action")
             elif len(then) > MAX_ACTIONS_PER_RULE:
@@ -477,7 +463,7 @@ def validate_rule(obj: object, path: str = "$") -> list[RuleError]:
 def validate_ruleset(objs: Sequence[object]) -> list[RuleError]:
     """Validate each rule (paths ``$[i]...``), plus duplicate ids and the rule count limit."""
     if not isinstance(objs, list | tuple):
-        return [RuleError("$", f"a rule set must be an array of rules, got {_type_name(objs)}")]
+        return [RuleError("$", f"a rule set must be an array of rules, got {json_type_name(objs)}")]
     errors: list[RuleError] = []
     if len(objs) > MAX_RULES:
         errors.append(RuleError("$", f"holds {len(objs)} rules; the limit is {MAX_RULES}"))
