@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -22,6 +21,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from cpu_time import pin_to_one_cpu  # noqa: E402
 
 from common.parsing import ParseOptions, parse_message, parse_messages  # noqa: E402
 
@@ -80,9 +81,7 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: the first allowed)")
     args = parser.parse_args()
 
-    if hasattr(os, "sched_setaffinity"):
-        allowed = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
+    pin_to_one_cpu(args.cpu)
     raw = [line for line in args.corpus.read_bytes().split(b"\n") if line]
     bare = (raw * (args.lines // len(raw) + 1))[: args.lines]
     texts = [line.decode("utf-8", "replace") for line in bare]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -29,6 +28,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from cpu_time import pin_to_one_cpu  # noqa: E402
 
 from common.errors.fingerprint import fingerprint_of, grouping_input, is_error  # noqa: E402
 from common.parsing import ParseOptions, parse_message  # noqa: E402
@@ -90,9 +91,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: the first allowed)")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        allowed = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
+    pin_to_one_cpu(args.cpu)
     options = ParseOptions()
     sets = {
         "stack (java + python samples)": stack_messages(),

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from cpu_time import pin_to_one_cpu, rate  # noqa: E402
 
 import common.multiline.joiner  # noqa: E402
 from common.multiline import JoinerPool, JoinRule, StreamLine  # noqa: E402
@@ -57,12 +56,6 @@ def corpus(total: int, every: int, sources: int) -> list[StreamLine]:
     ]
 
 
-def rate(fn: Callable[[], object], count: int) -> float:
-    start = time.thread_time()
-    fn()
-    return count / (time.thread_time() - start)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -71,9 +64,7 @@ def main() -> int:
     parser.add_argument("--sources", type=int, default=4)
     parser.add_argument("--cpu", type=int, default=None)
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        allowed = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
+    pin_to_one_cpu(args.cpu)
 
     lines = corpus(args.lines, args.every, args.sources)
     raw = [line.text.encode("utf-8") for line in lines]

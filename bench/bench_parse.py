@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from cpu_time import pin_to_one_cpu, rate  # noqa: E402
 
 from common.parsing import ParseOptions, parse_message  # noqa: E402
 
@@ -37,13 +36,6 @@ def load(paths: list[Path], total: int) -> list[bytes]:
     return repeated
 
 
-def rate(fn: Callable[[], None], count: int) -> float:
-    """Lines per CPU-second of this thread: on a shared machine, wall time mostly measures the neighbours."""
-    start = time.thread_time()
-    fn()
-    return count / (time.thread_time() - start)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -55,9 +47,7 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: the first allowed)")
     args = parser.parse_args()
 
-    if hasattr(os, "sched_setaffinity"):
-        allowed = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {args.cpu if args.cpu is not None else allowed[0]})
+    pin_to_one_cpu(args.cpu)
     paths = args.corpus or ([*sorted(LOGHUB.glob("*_2k.log"))] if args.loghub else [DEFAULT_CORPUS])
     lines = load(paths, args.lines)
     texts = [line.decode("utf-8", "replace") for line in lines]
