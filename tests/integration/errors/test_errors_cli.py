@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +33,6 @@ def write(client: Any, commands: list[tuple[Any, ...]]) -> None:
     for command in commands:
         pipe.execute_command(*command)
     pipe.execute()
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"logflow-test:{uuid.uuid4().hex[:10]}"
-    yield name
-    client = connect()
-    try:
-        keys = list(client.scan_iter(match=f"{name}:*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def errors(prefix: str, *args: str) -> str:

@@ -7,9 +7,7 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +20,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.stack_services("redis")]
 
 LOGFLOW = str(Path(sys.executable).parent / "logflow")
 WINDOW_S = 60
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"logflow-test:{uuid.uuid4().hex[:10]}"
-    yield name
-    client = connect(RedisSettings.from_env())
-    try:
-        keys = list(client.scan_iter(match=f"{name}:*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def stats(prefix: str, *args: str) -> str:
