@@ -75,7 +75,7 @@ def _kill_taskmanagers_and_restart(pipeline: Pipeline) -> None:
 def _checkpointed_after(pipeline: Pipeline, started_ms: int) -> bool:
     body = httpx.get(f"{flink_rest_url()}/jobs/{pipeline.job_id}/checkpoints", timeout=10).json()
     latest = (body.get("latest") or {}).get("completed") or {}
-    return int(latest.get("latest_ack_timestamp") or 0) > started_ms
+    return int(latest.get("trigger_timestamp") or 0) > started_ms
 
 
 def test_a_trace_cut_by_a_taskmanager_kill_is_one_whole_document(pipeline: Pipeline) -> None:
