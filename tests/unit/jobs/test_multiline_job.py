@@ -283,3 +283,86 @@ def test_a_joined_event_that_fails_is_one_dead_letter_listing_its_offsets(engine
     assert body["kafka"]["offset"] == 0 and body["kafka"]["offsets"] == [0, 1, 2]
     assert body["event"]["original"] == "2024 ERROR boom\n\tat a\n\tat b"
     assert stat is not None and stat.events == 1
+
+
+# ---- the Flink glue's timer bookkeeping, with stand-ins for Flink's state and timer service -------
+
+
+class FakeValueState:
+    def __init__(self) -> None:
+        self.current: int | None = None
+
+    def value(self) -> int | None:
+        return self.current
+
+    def update(self, value: int) -> None:
+        self.current = value
+
+    def clear(self) -> None:
+        self.current = None
+
+
+class FakeTimers:
+    def __init__(self) -> None:
+        self.now = 0
+        self.processing: list[int] = []
+        self.event: set[int] = set()
+
+    def current_processing_time(self) -> int:
+        return self.now
+
+    def register_processing_time_timer(self, ts: int) -> None:
+        self.processing.append(ts)
+
+    def register_event_time_timer(self, ts: int) -> None:
+        self.event.add(ts)
+
+
+class FakeContext:
+    def __init__(self, timers: FakeTimers, domain: Any = None) -> None:
+        self._timers = timers
+        self._domain = domain
+
+    def timer_service(self) -> FakeTimers:
+        return self._timers
+
+    def get_current_key(self) -> str:
+        return "logs:0"
+
+    def time_domain(self) -> Any:
+        return self._domain
+
+
+def _keyed_joining() -> tuple[Any, DictState, FakeValueState]:
+    from jobs.operators.multiline_state import KeyedJoining
+
+    joining = KeyedJoining()
+    state, timer = DictState(), FakeValueState()
+    joining._joiner = joiner()
+    joining._pending = state
+    joining._timer = timer
+    return joining, state, timer
+
+
+def test_a_busy_key_keeps_one_timer_and_the_timer_flushes_what_is_due() -> None:
+    from pyflink.datastream import TimeDomain
+
+    from jobs.operators.multiline_state import END_OF_INPUT
+
+    joining, state, timer = _keyed_joining()
+    timers = FakeTimers()
+    for batch in range(5):  # a batch every 100 ms on one stream, and one on another stream at first
+        timers.now = batch * 100
+        values = [b"2024 line"] + ([filebeat("2024 other", "h", "/f")] if batch == 0 else [])
+        joining.on_batch(records(values, batch * 10), FakeContext(timers))
+    assert timers.processing == [TIMEOUT] and timer.value() == TIMEOUT
+    assert timers.event == {END_OF_INPUT}
+
+    timers.now = TIMEOUT
+    recs, joined = joining.on_timer(TIMEOUT, FakeContext(timers, TimeDomain.PROCESSING_TIME))
+    # The other stream went quiet at 0: flushed; the busy one is due at 400 + timeout.
+    assert [r[3] for r in recs] == [1] and list(joined) == [("logs", 0, 1)]
+    assert timers.processing == [TIMEOUT, 400 + TIMEOUT] and timer.value() == 400 + TIMEOUT
+
+    recs, _ = joining.on_timer(TIMEOUT + 400, FakeContext(timers, TimeDomain.EVENT_TIME))
+    assert [r[3] for r in recs] == [40] and state.data == {} and timer.value() is None
