@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.multiline import NO_DEADLINE, load_config
+from common.multiline import NO_DEADLINE, MultilineOptions, load_config
 from common.parsing import ParseOptions
 from jobs.operators.batch import KafkaRecord
 from jobs.operators.multiline import BatchJoiner, JoinedRecords, JoinOutput, event_records
@@ -33,6 +33,11 @@ class KeyedJoining:
     """Created with the operator; ``open`` binds it to the runtime context of one subtask."""
 
     def __init__(self) -> None:
+        # Read where the graph is built: the TaskManagers' workers do not inherit the submitter's
+        # environment. Loading the document here too fails a bad one at submission, with the paths
+        # at fault; the workers load it again (the file must be readable where they run).
+        self._options = MultilineOptions.from_env()
+        load_config(self._options)
         self._joiner: BatchJoiner | None = None
         self._pending: Any = None
         self._timer: Any = None
@@ -41,8 +46,7 @@ class KeyedJoining:
         from pyflink.common import Types
         from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
-        # A bad rules document fails the job here, at start, with the paths at fault.
-        self._joiner = BatchJoiner(load_config(), options.max_message_bytes, options.otlp)
+        self._joiner = BatchJoiner(load_config(self._options), options.max_message_bytes, options.otlp)
         self._pending = runtime_context.get_map_state(
             MapStateDescriptor("multiline-pending", Types.STRING(), Types.PRIMITIVE_ARRAY(Types.BYTE()))
         )

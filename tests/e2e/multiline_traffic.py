@@ -7,6 +7,7 @@ and what the windows must count (one per event, at its first line's Kafka timest
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -60,19 +61,20 @@ class Message:
     starts: bool  # the event's first line
 
 
+_singles = itertools.count()
+
+
 @dataclass
 class Traffic:
     partition: int
     messages: list[Message] = field(default_factory=list)
-    _counter: int = 0
 
     def event(self, name: str, values: list[str]) -> None:
         for i, value in enumerate(values):
             self.messages.append(Message(value, name, i == 0))
 
     def single(self, value: str) -> None:
-        self._counter += 1
-        self.messages.append(Message(value, f"single-{self.partition}-{self._counter}", True))
+        self.messages.append(Message(value, f"single-{next(_singles)}", True))
 
 
 def interleave(*streams: list[Message]) -> list[Message]:
