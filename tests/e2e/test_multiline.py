@@ -3,6 +3,9 @@ other streams, each become exactly one document with its first line's id (docs/m
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
 import pytest
 from e2e_harness import Pipeline
 from multiline_traffic import (
@@ -18,6 +21,23 @@ from multiline_traffic import (
 )
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[Pipeline]:
+    """This module's pipeline. The flush timeout is 5 s, not 1 s: the test produces each partition in
+    chunks with pauses between them, and on a loaded machine a pause (with the producer's round trip)
+    can exceed a second, which would rightly cut a trace in two. The out-of-orderness stays above the
+    timeout, so that an event completed by the timer is not late in its window."""
+    instance = Pipeline(
+        suffix=uuid.uuid4().hex[:10],
+        job_env={"LOGFLOW_MULTILINE_TIMEOUT_MS": "5000", "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "10"},
+    )
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.stop()
 
 
 def _partition_0() -> Traffic:
@@ -61,7 +81,12 @@ def test_traces_shipped_line_by_line_over_two_partitions_are_one_document_each(p
     documents = pipeline.await_documents(ids)
     assert set(documents) == set(ids)
     # Nothing else: no document for a continuation line, no second copy of anything.
-    assert pipeline.count() - before == len(ids)
+    extra = [
+        (hit["_id"], hit["_source"]["message"][:80])
+        for hit in pipeline.search({"match_all": {}})
+        if hit["_id"] not in documents
+    ]
+    assert pipeline.count() - before == len(ids), extra
 
     for name, lines in expected_lines.items():
         event_positions = positions[name]
