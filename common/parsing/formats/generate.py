@@ -16,6 +16,7 @@ table. The rest of detect.py (reading stamps, opening envelopes) is written by h
 from __future__ import annotations
 
 import argparse
+import ast
 import builtins
 import io
 import keyword
@@ -336,8 +337,18 @@ BEGIN = "# <generated {name}: " + COMMAND + "; do not edit>"
 FINISH = "# </generated {name}>"
 
 
+def _check_steps(source: str, modules: Sequence[ModuleType]) -> None:
+    """Every parser named by text is a function detect.py defines by hand."""
+    defined = {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    for module in modules:
+        for entry in module.FORMAT.entries:
+            if isinstance(entry.parse, str) and entry.parse not in defined:
+                raise RegistryError(f"{module.__name__}: detect.py defines no function {entry.parse!r}")
+
+
 def render(source: str, modules: Sequence[ModuleType]) -> str:
     """``source`` (detect.py) with its generated regions rewritten for ``modules``."""
+    _check_steps(source, modules)
     for name, text in (("imports", render_imports(modules)), ("dispatch", render_dispatch(modules))):
         begin, finish = BEGIN.format(name=name), FINISH.format(name=name)
         head, found, rest = source.partition(begin + "\n")

@@ -136,3 +136,6 @@ def test_claims_may_name_only_the_place_s_variables_and_the_module_s_names() -> 
     toy = _toy_module(Line(_toy_parse, "a", 10))
     with pytest.raises(generate.RegistryError, match="place"):
         generate.candidates([toy])
+    toy = _toy_module(Line("_no_such_step", UPPER, 10))
+    with pytest.raises(generate.RegistryError, match="_no_such_step"):
+        generate.render(generate.DETECT.read_text(), [toy])
