@@ -52,6 +52,34 @@ ES_REJECTED_DOCUMENTS = "es_rejected_documents"
 REDIS_WRITES = "redis_writes"
 REDIS_WRITE_ERRORS = "redis_write_errors"
 
+# How Flink's Prometheus reporter names them: the operator scope, the group, the name.
+PROMETHEUS_PREFIX = f"flink_taskmanager_job_task_operator_{GROUP}_"
+PROMETHEUS_NAMES: tuple[str, ...] = tuple(
+    PROMETHEUS_PREFIX + name
+    for name in (
+        RECORDS_INDEXED,
+        RECORDS_DROPPED,
+        RECORDS_DEAD_LETTERED,
+        RECORDS_LATE,
+        ALERTS,
+        UNKNOWN_FORMAT,
+        PARSE_ERRORS,
+        PROCESSING_ERRORS,
+        RULE_ENGINE_MS,
+        RULE_ENGINE_BATCHES,
+        f"rule_{RULE_HITS}",
+        RULES_ACTIVE,
+        RULES_VERSION,
+        RULES_REJECTED,
+        ES_BULK_MS,
+        ES_BULK_REQUESTS,
+        ES_BULK_RETRIES,
+        ES_REJECTED_DOCUMENTS,
+        REDIS_WRITES,
+        REDIS_WRITE_ERRORS,
+    )
+)
+
 _OUTCOME_COUNTERS = {INDEXED: RECORDS_INDEXED, DROPPED: RECORDS_DROPPED, DEAD_LETTERED: RECORDS_DEAD_LETTERED}
 
 
