@@ -153,29 +153,35 @@ def test_counters_move_by_exactly_the_lines_produced(pipeline: Pipeline) -> None
     assert versions == {float(rule_set_version(exported))}
 
 
-def test_kafka_consumer_lag_per_partition_is_the_end_offset_minus_the_current_offset(
-    pipeline: Pipeline,
-) -> None:
-    # The Kafka source's own metrics (docs/metrics.md): the offset it has read up to, per partition.
+def test_kafka_consumer_lag_per_partition_is_zero_once_everything_is_read(pipeline: Pipeline) -> None:
+    # The Kafka source's own metrics (docs/metrics.md): per partition, the offset of the last record
+    # read (currentOffset) and the offset committed at the last checkpoint (committedOffset, the
+    # next one to read); per source reader, the records not yet fetched (pendingRecords).
     pipeline.produce([f"Nov 22 10:00:00 lag app[{i}]: lag probe {i}" for i in range(8)])
-    end_offsets = _end_offsets(pipeline.logs_topic)
+    end_offsets = {str(p): float(end) for p, end in _end_offsets(pipeline.logs_topic).items()}
     topic = flink_metrics.label_value(pipeline.logs_topic)
+    source = "Source:_logflow_log_records"
 
-    def current_offsets() -> dict[str, float]:
+    def offsets(name: str) -> dict[str, float]:
         return {
             s.labels["partition"]: s.value
             for s in flink_metrics.scrape(pipeline.job_id)
-            if s.name == flink_metrics.OPERATOR_PREFIX + "KafkaSourceReader_topic_partition_currentOffset"
+            if s.name == f"{flink_metrics.OPERATOR_PREFIX}KafkaSourceReader_topic_partition_{name}"
             and s.labels.get("topic") == topic
         }
 
-    # Lag 0 on every partition once the job has read everything produced.
-    wait_for(
-        f"current offsets {end_offsets}",
-        lambda: current_offsets() == {str(p): float(end) for p, end in end_offsets.items()},
-        60,
-        1.0,
-    )
+    # Lag = end offset - (currentOffset + 1): 0 on every partition once the job has read everything.
+    read_up_to = {partition: end - 1 for partition, end in end_offsets.items()}
+    wait_for(f"current offsets {read_up_to}", lambda: offsets("currentOffset") == read_up_to, 60, 1.0)
+    # Checkpoints (every 2 s here) commit the next offset to read.
+    wait_for(f"committed offsets {end_offsets}", lambda: offsets("committedOffset") == end_offsets, 60, 1.0)
+    pending = [
+        s.value
+        for s in flink_metrics.scrape(pipeline.job_id)
+        if s.name == flink_metrics.OPERATOR_PREFIX + "pendingRecords"
+        and s.labels.get("operator_name", "").startswith(source)
+    ]
+    assert pending and set(pending) == {0.0}
 
 
 def _end_offsets(topic: str) -> dict[int, int]:
