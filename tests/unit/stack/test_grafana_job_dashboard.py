@@ -84,3 +84,20 @@ def test_prometheus_scrapes_the_port_the_flink_reporter_listens_on() -> None:
         properties = yaml.safe_load(compose["services"][service]["environment"]["FLINK_PROPERTIES"])
         assert properties["metrics.reporter.prom.factory.class"].endswith("PrometheusReporterFactory")
         assert ports == {int(properties["metrics.reporter.prom.port"])}
+
+
+def test_kubernetes_flink_pods_serve_and_announce_the_reporter_port() -> None:
+    documents = list(yaml.safe_load_all((REPO_ROOT / "deploy" / "k8s" / "flink.yaml").read_text()))
+    (config,) = [
+        d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "flink-properties"
+    ]
+    properties = yaml.safe_load(config["data"]["FLINK_PROPERTIES"])
+    assert properties["metrics.reporter.prom.factory.class"].endswith("PrometheusReporterFactory")
+    port = int(properties["metrics.reporter.prom.port"])
+    deployments = [d for d in documents if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {"flink-jobmanager", "flink-taskmanager"}
+    for deployment in deployments:
+        template = deployment["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+        (container,) = template["spec"]["containers"]
+        assert {"containerPort": port, "name": "metrics"} in container["ports"]
