@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.multiline import JoinedEvent
+from common.parsing.api import TAG_PARSE_ERROR, TAG_PARSE_FAILURE
 from common.processing import RuleApplier, parse_and_apply
 from common.schema.alert import alert_id
 from common.schema.dead_letter import PROCESSING_ERROR, dead_letter
@@ -41,6 +42,11 @@ class BatchOutput:
     alerts: list[str] = field(default_factory=list)
     threshold_candidates: list[ThresholdCandidate] = field(default_factory=list)
     dropped_stats: list[Stat] = field(default_factory=list)
+    # For the job's metrics (jobs/metrics.py): records the parser could not place, or choked on,
+    # and records dead-lettered as processing errors.
+    unknown_format: int = 0
+    parse_errors: int = 0
+    processing_errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ def process_batch(
                 failure.source, failure.error, watermark_ms, ctx, event.offsets if event else None
             )
         )
+    out.processing_errors = len(processed.failures)
     for outcome in processed.outcomes:
         record, result = outcome.source, outcome.result
         _, topic, partition, offset, ts_ms = record
@@ -96,6 +103,10 @@ def process_batch(
             topic, partition, offset, outcome.index if (topic, partition, offset) in fanned_out else None
         )
         document = result.record
+        tags = document.get("tags")
+        if tags:
+            out.unknown_format += TAG_PARSE_FAILURE in tags
+            out.parse_errors += TAG_PARSE_ERROR in tags
         if result.dropped:
             dropped.add(stat_for(document, ts_ms, DROPPED, result.hits, late))
         else:
@@ -106,6 +117,7 @@ def process_batch(
                 out.writes.append(
                     _processing_error(record, exc, watermark_ms, ctx, event.offsets if event else None)
                 )
+                out.processing_errors += 1
                 continue
             event = document.get("event")
             dataset = str((event.get("dataset") if isinstance(event, dict) else None) or "unknown")
