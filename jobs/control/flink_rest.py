@@ -161,6 +161,12 @@ class FlinkRest:
         history = self._request("GET", f"/jobs/{job_id}/checkpoints").get("history", [])
         return [c["end_to_end_duration"] / 1000 for c in history if c.get("status") == "COMPLETED"]
 
+    def restored_from(self, job_id: str) -> str | None:
+        """The checkpoint or savepoint the job started from, None if it started without state."""
+        body = self._request("GET", f"/jobs/{job_id}/checkpoints")
+        restored = (body.get("latest") or {}).get("restored") or {}
+        return str(restored["external_path"]) if restored.get("external_path") else None
+
     def checkpoint_summary(self, job_id: str) -> dict[str, Any]:
         body = self._request("GET", f"/jobs/{job_id}/checkpoints")
         latest = (body.get("latest") or {}).get("completed") or {}
