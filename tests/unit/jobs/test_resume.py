@@ -2,7 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.control.flink_rest import stop_request
+from jobs.control.config import JobConfig
+from jobs.control.flink_rest import JobSummary, stop_request
+from jobs.control.lifecycle import RescaleError, rescale
 from jobs.control.resume import (
     ResumeError,
     Submission,
@@ -144,3 +146,39 @@ def test_rescale_stops_with_a_savepoint_without_draining() -> None:
         "targetDirectory": "file:///sp",
     }
     assert "targetDirectory" not in stop_request(None)
+
+
+class _RunningJob:
+    """A Flink REST stand-in with one RUNNING job at parallelism 2; records stop requests."""
+
+    def __init__(self, free_slots: int) -> None:
+        self.free_slots = free_slots
+        self.stopped: list[str] = []
+
+    def active_job(self, name: str) -> JobSummary:
+        return JobSummary("job-1", name, "RUNNING", 0, 0)
+
+    def job_details(self, _job_id: str) -> dict[str, object]:
+        return {"vertices": [{"parallelism": 2}, {"parallelism": 1}]}
+
+    def slots(self) -> tuple[int, int]:
+        return self.free_slots, 8
+
+    def stop_with_savepoint(self, job_id: str, _target: str | None, _timeout: float) -> str:
+        self.stopped.append(job_id)
+        raise AssertionError("must not stop the job")
+
+
+@pytest.mark.parametrize("parallelism", [0, 129])
+def test_rescale_refuses_a_parallelism_beyond_the_key_groups(parallelism: int) -> None:
+    cluster = _RunningJob(free_slots=6)
+    with pytest.raises(RescaleError, match="between 1 and 128"):
+        rescale(cluster, JobConfig(), parallelism, None, 10)  # type: ignore[arg-type]
+    assert cluster.stopped == []
+
+
+def test_rescale_without_the_slots_leaves_the_job_running() -> None:
+    cluster = _RunningJob(free_slots=1)
+    with pytest.raises(RescaleError, match="needs 4 task slots; the cluster has 1 free plus the 2"):
+        rescale(cluster, JobConfig(), 4, None, 10)  # type: ignore[arg-type]
+    assert cluster.stopped == []
