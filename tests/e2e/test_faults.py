@@ -69,9 +69,10 @@ def two_taskmanagers() -> Iterator[None]:
         started = [
             taskmanagers.name(index) for index in (1, 2) if not _alive(taskmanagers.pid(layout, index))
         ]
-        stack("up", "--only", ",".join(started), LOGFLOW_TASKMANAGERS=TASKMANAGERS)
-        wait_for("two TaskManagers registered", lambda: _registered_taskmanagers() >= 2, 120, 1.0)
     try:
+        if started:
+            stack("up", "--only", ",".join(started), LOGFLOW_TASKMANAGERS=TASKMANAGERS)
+            wait_for("two TaskManagers registered", lambda: _registered_taskmanagers() >= 2, 120, 1.0)
         yield
     finally:
         if started:
@@ -91,12 +92,17 @@ def pipeline(two_taskmanagers: None) -> Iterator[Pipeline]:
 
 @pytest.fixture(scope="module")
 def marker(pipeline: Pipeline) -> str:
+    """In every line this module produces: what the module's rule matches."""
+    return _marker(pipeline)
+
+
+def _marker(pipeline: Pipeline) -> str:
     return f"faults-{pipeline.suffix}"
 
 
 def _apply_rule(pipeline: Pipeline) -> None:
     """A rule that tags every event of this module; in force before the first of them."""
-    marker = f"faults-{pipeline.suffix}"
+    marker = _marker(pipeline)
     rule = {
         "id": f"tag-{marker}",
         "enabled": True,
