@@ -6,8 +6,8 @@ counting exactly what was produced in each, and the tagging rule created before 
 still applied to every event of the case. What each case measured goes to the terminal and to
 ``.logflow/logs/e2e-faults.jsonl``.
 
-The stack must have two TaskManagers; one that runs with fewer gets the missing ones started for
-this module (``LOGFLOW_TASKMANAGERS=2 logflow stack up``), and stopped again afterwards.
+The stack must have two TaskManagers (`make test` starts it so); one that runs with fewer gets the
+missing ones started (``LOGFLOW_TASKMANAGERS=2 logflow stack up``), and they stay up.
 """
 
 from __future__ import annotations
@@ -62,21 +62,20 @@ def _alive(pid: int | None) -> bool:
 
 
 @pytest.fixture(scope="module")
-def two_taskmanagers() -> Iterator[None]:
+def two_taskmanagers() -> None:
+    """Start the TaskManagers a stack with fewer than two lacks; they stay up afterwards.
+
+    `make test` starts the stack with two (deploy/scripts/run-tests.sh) and stops what it started.
+    Stopping them here instead once stopped the shared stack's TaskManagers, which were down when
+    this module began only because another test was restarting them.
+    """
+    if _registered_taskmanagers() >= 2:
+        return
     layout = StackLayout.from_env()
-    started: list[str] = []
-    if _registered_taskmanagers() < 2:
-        started = [
-            taskmanagers.name(index) for index in (1, 2) if not _alive(taskmanagers.pid(layout, index))
-        ]
-    try:
-        if started:
-            stack("up", "--only", ",".join(started), LOGFLOW_TASKMANAGERS=TASKMANAGERS)
-            wait_for("two TaskManagers registered", lambda: _registered_taskmanagers() >= 2, 120, 1.0)
-        yield
-    finally:
-        if started:
-            stack("down", "--only", ",".join(started), LOGFLOW_TASKMANAGERS=TASKMANAGERS)
+    missing = [taskmanagers.name(index) for index in (1, 2) if not _alive(taskmanagers.pid(layout, index))]
+    if missing:
+        stack("up", "--only", ",".join(missing), LOGFLOW_TASKMANAGERS=TASKMANAGERS)
+    wait_for("two TaskManagers registered", lambda: _registered_taskmanagers() >= 2, 180, 1.0)
 
 
 @pytest.fixture(scope="module")
