@@ -156,7 +156,12 @@ def _settle(pipeline: Pipeline, case: str, ids: list[str], **figures: Any) -> No
     assert len(set(ids)) == len(ids)
     documents = pipeline.await_documents(ids, timeout_s=300)
     indexed = pipeline.count()
-    pipeline.await_windows_settled(timeout_s=180)
+    try:
+        pipeline.await_windows_settled(timeout_s=180)
+    except AssertionError:
+        # Which windows are off, and by how much, is what a failure here needs to be understood.
+        print(f"\nFAULT CASE {case}: windows not settled: {pipeline.window_report()}")
+        raise
     actual = {w.start: w.total for w in pipeline.windows()}
     expected = pipeline.expected_window_totals()
     untagged = [i for i, doc in documents.items() if RULE_TAG not in doc["_source"].get("tags", [])]
