@@ -80,7 +80,12 @@ def two_taskmanagers() -> None:
 
 @pytest.fixture(scope="module")
 def pipeline(two_taskmanagers: None) -> Iterator[Pipeline]:
-    instance = Pipeline(suffix=uuid.uuid4().hex[:10])
+    # Every fault stops reading for 15-40 s while the producer goes on; catching up, one partition
+    # can run ahead of the other (or count as idle) and carry the watermark past the other's
+    # backlog, which then counts as late, not in its window's total (seen once in four runs).
+    # Disorder bounded above the longest outage keeps the exact per-window totals a fair test of
+    # exactly-once rather than of catch-up order.
+    instance = Pipeline(suffix=uuid.uuid4().hex[:10], job_env={"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "120"})
     try:
         instance.start()
         _apply_rule(instance)
