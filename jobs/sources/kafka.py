@@ -52,7 +52,7 @@ CREATE TABLE {LOGS_TABLE} (
   `offset` BIGINT METADATA VIRTUAL,
   `kafka_ts` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
   `proc_time` AS PROCTIME(),
-  WATERMARK FOR `kafka_ts` AS `kafka_ts` - INTERVAL '{config.out_of_orderness_seconds}' SECOND
+  WATERMARK FOR `kafka_ts` AS `kafka_ts` - INTERVAL '{config.out_of_orderness_seconds}' SECOND(3)
 ) WITH (
   'connector' = 'kafka',
   {topic_option},

@@ -69,3 +69,9 @@ def test_job_flink_settings_from_env_are_layered_over_logflows_own() -> None:
     assert JobConfig.from_env({}).flink_settings == ()
     with pytest.raises(ValueError, match="LOGFLOW_JOB_FLINK_CONF"):
         JobConfig.from_env({"LOGFLOW_JOB_FLINK_CONF": "python.execution-mode"})
+
+
+def test_out_of_orderness_up_to_the_watermark_intervals_three_digits() -> None:
+    assert JobConfig.from_env({"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "120"}).out_of_orderness_seconds == 120
+    with pytest.raises(ValueError, match="at most 999"):
+        JobConfig.from_env({"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "1000"})

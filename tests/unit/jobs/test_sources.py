@@ -8,7 +8,7 @@ def test_logs_table_exposes_kafka_metadata_and_kafka_time_watermarks() -> None:
     for column in ("`topic` STRING METADATA", "`partition` INT METADATA", "`offset` BIGINT METADATA"):
         assert column in ddl
     assert "METADATA FROM 'timestamp'" in ddl
-    assert "WATERMARK FOR `kafka_ts` AS `kafka_ts` - INTERVAL '5' SECOND" in ddl
+    assert "WATERMARK FOR `kafka_ts` AS `kafka_ts` - INTERVAL '5' SECOND(3)" in ddl
     assert "'topic' = 'a;b'" in ddl
     assert (
         "'scan.startup.mode' = 'group-offsets'" in ddl
