@@ -5,8 +5,8 @@ parallel arrays (see ``jobs.sources.kafka.log_batches``). The documents, alerts 
 a batch are written through the Elasticsearch and dead-letter sinks (``jobs.sinks.elasticsearch``,
 ``jobs.sinks.dead_letter``) before the element completes, so before any checkpoint that follows
 it. Main output: the statistics of the batch's events (indexed, dropped, dead-lettered), summed per
-window and dimensions. Side outputs: alert JSON for the alerts topic and threshold candidates for
-the keyed threshold counter.
+window and dimensions. Side outputs: alert JSON for the alerts topic, threshold candidates for
+the keyed threshold counter, and the indexed error records' sightings for the error groups.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         rules_state: MapStateDescriptor,
         alerts_tag: OutputTag,
         threshold_tag: OutputTag,
+        errors_tag: OutputTag,
     ) -> None:
         self._config = config
         self._rules_state = rules_state
         self._alerts_tag = alerts_tag
         self._threshold_tag = threshold_tag
+        self._errors_tag = errors_tag
         self._rules: ActiveRules | None = None
         self._dead_letters = DeadLetterSink(config.kafka)
         self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
@@ -122,6 +124,8 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 yield self._alerts_tag, body
             for candidate in out.threshold_candidates:
                 yield self._threshold_tag, candidate
+            for sighting in out.error_sightings:
+                yield self._errors_tag, sighting
         yield from stats.drain()
 
     def _parse_bytes(self, raw: bytes) -> list[EcsRecord]:
