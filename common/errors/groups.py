@@ -87,18 +87,20 @@ def sighting_of(record: dict[str, Any], doc_id: str, ts_ms: int, late: bool) -> 
 
 
 def first_group(sighting: ErrorSighting) -> ErrorGroup:
-    return ErrorGroup(
-        fingerprint=sighting.fingerprint,
-        count=1,
-        first_seen=sighting.at,
-        last_seen=sighting.at,
-        message=sighting.message,
-        type=sighting.type,
-        dataset=sighting.dataset,
-        host=sighting.host,
-        service=sighting.service,
-        template=sighting.template,
+    group = ErrorGroup(
+        fingerprint=sighting.fingerprint, count=1, first_seen=sighting.at, last_seen=sighting.at
     )
+    take_sample(group, sighting)
+    return group
+
+
+def take_sample(group: ErrorGroup, sighting: ErrorSighting) -> None:
+    group.message = sighting.message
+    group.type = sighting.type
+    group.dataset = sighting.dataset
+    group.host = sighting.host
+    group.service = sighting.service
+    group.template = sighting.template
 
 
 def observe(
@@ -107,7 +109,9 @@ def observe(
     """Count one sighting into its group: the new group, and why to alert (None: no alert).
 
     Out-of-order records widen the group's span without moving it backwards; only a record later
-    than the last one by at least ``regression_seconds`` is a regression.
+    than the last one by at least ``regression_seconds`` is a regression. The sample is the
+    earliest record's (event time), not the first one read: records of several partitions
+    interleave differently when read again after a failure, their times do not.
     """
     if group is None:
         return first_group(sighting), REASON_NEW
@@ -118,6 +122,7 @@ def observe(
         group.last_seen = at
     if at < group.first_seen:
         group.first_seen = at
+        take_sample(group, sighting)
     return group, reason
 
 
@@ -164,10 +169,12 @@ class GroupState:
     ``windows`` holds this group's counts in the statistics windows still open (the watermark has
     not passed their end); ``closed_through`` is the start of the last window closed, so a
     sighting for a closed window can never start it again from zero and overwrite its count.
-    ``dirty`` says the counts changed since they were last written to Redis.
+    ``dirty`` says the counts changed since they were last written to Redis. ``sample_id`` is the
+    sample's record (its ``event.id``): of records with the same time, the least id's is the sample.
     """
 
     group: ErrorGroup | None = None
+    sample_id: str = ""
     windows: dict[int, int] = field(default_factory=dict)
     closed_through: int | None = None
     dirty: bool = False
@@ -177,6 +184,7 @@ class GroupState:
         return json.dumps(
             {
                 "group": asdict(self.group) if self.group is not None else None,
+                "sample_id": self.sample_id,
                 "windows": {str(start): count for start, count in self.windows.items()},
                 "closed_through": self.closed_through,
                 "dirty": self.dirty,
@@ -191,6 +199,7 @@ class GroupState:
         group = data.get("group")
         return cls(
             group=ErrorGroup(**group) if group else None,
+            sample_id=str(data.get("sample_id") or ""),
             windows={int(start): int(count) for start, count in (data.get("windows") or {}).items()},
             closed_through=data.get("closed_through"),
             dirty=bool(data.get("dirty")),
@@ -216,8 +225,14 @@ def count_sighting(
     group's last sighting before the silence: reading the same records again, in whatever order
     their partitions interleave, breaks the same silence, so it gets the same id.
     """
-    quiet_since = state.group.last_seen if state.group is not None else None
+    before = state.group
+    quiet_since, first_seen = (before.last_seen, before.first_seen) if before is not None else (None, None)
     state.group, reason = observe(state.group, sighting, regression_seconds)
+    if first_seen is None or sighting.at < first_seen:
+        state.sample_id = sighting.doc_id
+    elif sighting.at == first_seen and sighting.doc_id < state.sample_id:
+        take_sample(state.group, sighting)
+        state.sample_id = sighting.doc_id
     if not sighting.late:
         start = window_start(sighting.ts_ms, window_seconds)
         if state.closed_through is None or start > state.closed_through:

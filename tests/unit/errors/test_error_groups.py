@@ -191,6 +191,21 @@ def test_a_regression_alert_is_named_after_the_silence_it_ends_whatever_the_orde
     )
 
 
+def test_any_interleaving_of_the_same_records_gives_the_same_group_and_writes() -> None:
+    """Partitions interleave differently when read again: the sample is the earliest record's."""
+    earliest = sighting(T0, message="first")._replace(doc_id="logs:1:5")
+    tied = sighting(T0, message="tied")._replace(doc_id="logs:0:9")
+    later = sighting(T0 + 30, message="later")
+    results = []
+    for order in ([later, earliest, tied], [tied, later, earliest], [earliest, tied, later]):
+        state = GroupState()
+        for seen in order:
+            count_sighting(state, seen, QUIET, WINDOW_S)
+        results.append(write_commands(state, KEYS, 600))
+        assert state.group is not None and state.group.message == "tied"  # same time: the least id
+    assert results[0] == results[1] == results[2]
+
+
 def test_state_round_trips_through_its_json() -> None:
     state = GroupState()
     for at in (T0, T0 + 61.5):
