@@ -76,7 +76,7 @@ class ErrorGroups(KeyedProcessFunction):
         timers = ctx.timer_service()
         if not was_dirty:
             timers.register_processing_time_timer(timers.current_processing_time() + FLUSH_DELAY_MS)
-        if state.windows:
+        if not sighting.late:
             # Registering the same instant again is free: Flink keeps one timer per key and time.
             timers.register_event_time_timer(window_end_ms(sighting.ts_ms, self._config.window_seconds) - 1)
         if announcement is None:

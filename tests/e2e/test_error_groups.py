@@ -327,6 +327,10 @@ def test_a_taskmanager_killed_mid_stream_leaves_exact_counts_and_no_duplicate_al
         producer.join(300)
     assert not producer.is_alive()
     pipeline.wait_job_running(300)
+    with httpx.Client(base_url=flink_rest_url(), timeout=10) as rest:
+        failures = rest.get(f"/jobs/{pipeline.job_id}/exceptions").json()["exceptionHistory"]["entries"]
+        restored = rest.get(f"/jobs/{pipeline.job_id}/checkpoints").json()["counts"]["restored"]
+    assert failures, "the job never noticed the TaskManager die"
 
     assert len(stream.counts) == 3 and set(stream.counts.values()) == {300}
     groups = await_exact_counts(pipeline, stream, timeout_s=300)
@@ -334,5 +338,7 @@ def test_a_taskmanager_killed_mid_stream_leaves_exact_counts_and_no_duplicate_al
     assert set(alert_documents(pipeline)) == new_ids  # one per group, none doubled by the replay
     published = Counter(a["event"]["id"] for a in topic_alerts(pipeline))
     assert set(published) == new_ids  # the topic may repeat one (at least once), never invent one
-    print(f"TaskManagers killed: {killed}; alerts on the topic per id: {dict(published)}")
+    print(
+        f"killed TaskManagers {killed}, restored {restored} checkpoint(s); alerts on the topic: {dict(published)}"
+    )
     check_readers(pipeline, groups)
