@@ -4,8 +4,9 @@ Under the stats prefix ``P`` (``LOGFLOW_STATS_PREFIX``, default ``logflow:stats`
 size ``S`` seconds (``LOGFLOW_WINDOW_SECONDS``, default 60):
 
 - ``P:errors:group:{fingerprint}`` — hash, one per group: ``fingerprint``, ``count``, ``first_seen``
-  and ``last_seen`` (ISO-8601 UTC, event time), and the first sample's ``message``, ``type``,
-  ``dataset``, ``host``, ``service`` and ``template`` (``error.grouping.template``, may be empty).
+  and ``last_seen`` (ISO-8601 UTC, event time), and a sample, the earliest record's ``message``,
+  ``type``, ``dataset``, ``host``, ``service`` and ``template`` (``error.grouping.template``, may be
+  empty).
 - ``P:errors:by_last_seen`` — sorted set; member = fingerprint, score = last seen (epoch seconds).
 - ``P:errors:by_count`` — sorted set; member = fingerprint, score = total count.
 - ``P:{S}s:{start}:error`` — hash of one window: fingerprint -> count of error records in it
@@ -107,7 +108,7 @@ class ErrorSighting(NamedTuple):
 
 @dataclass
 class ErrorGroup:
-    """One fingerprint's group: counts and times in event time, and its first sample."""
+    """One fingerprint's group: counts and times in event time, and its sample (its earliest record's)."""
 
     fingerprint: str
     count: int
