@@ -151,6 +151,9 @@ def run_figures(side: str, pair: int, samples: list[Sample], total: int, before:
     )
 
 
+NEARLY_ALL = 0.999
+
+
 def poll(
     count: Callable[[], int],
     total: int,
@@ -179,6 +182,15 @@ def poll(
         if not alive():
             raise RuntimeError(f"the consumer stopped at {searchable} of {total} documents")
         if time.monotonic() - progressed > stall_s:
+            if searchable >= total * NEARLY_ALL:
+                # The steady-state window (10%-90%) is complete; a consumer that strands a handful of
+                # lines at the very end (rsyslog did, 6 of 200,000, with nothing in its error file) is
+                # reported rather than failing the whole invocation.
+                print(
+                    f"warning: stalled at {searchable} of {total} documents; measuring what arrived",
+                    file=sys.stderr,
+                )
+                return samples
             raise RuntimeError(f"no progress for {stall_s:.0f} s at {searchable} of {total} documents")
         time.sleep(0.25)
 
@@ -279,9 +291,11 @@ def run_rsyslog(es: Any, topic: str, total: int, pair: int, tag: str, work_root:
         es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-logflow")
 
 
-def run_logflow(es: Any, topic: str, total: int, pair: int, tag: str, stall_s: float) -> Run:
+def run_logflow(
+    es: Any, topic: str, total: int, pair: int, tag: str, stall_s: float, job_env: dict[str, str]
+) -> Run:
     pipeline = Pipeline(
-        suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env=DEMO_JOB_ENV
+        suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env={**DEMO_JOB_ENV, **job_env}
     )
     before, bulks = with_taskmanager_totals(service_cpu_seconds()), node_bulk_counters(es)
     try:
@@ -387,7 +401,15 @@ def main() -> int:
     parser.add_argument(
         "--stall-seconds", type=float, default=180, help="fail a run without progress this long"
     )
+    parser.add_argument(
+        "--logflow-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a LOGFLOW_* setting for the logflow side's job (repeatable), e.g. LOGFLOW_JOB_FLINK_CONF=...",
+    )
     args = parser.parse_args()
+    job_env = dict(item.split("=", 1) for item in args.logflow_env)
     signal.signal(signal.SIGTERM, _terminate)
     ensure_installed()
 
@@ -407,7 +429,7 @@ def main() -> int:
                     if side == "rsyslog":
                         run = run_rsyslog(es, topic, args.events, pair, tag, Path(work), args.stall_seconds)
                     else:
-                        run = run_logflow(es, topic, args.events, pair, tag, args.stall_seconds)
+                        run = run_logflow(es, topic, args.events, pair, tag, args.stall_seconds, job_env)
                     runs.append(run)
                     cpu = run.cpu_us_per_doc
                     print(

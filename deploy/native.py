@@ -31,10 +31,10 @@ STAMP_NAME = "native-build.json"
 BUILD_DIR = REPO / "build" / "mypyc"  # C sources and objects; git-ignored
 GROUP = "common.native"  # mypyc's shared library: common/native__mypyc<EXT_SUFFIX>
 # Per package under ``common``, the modules compiled: None for all of them but the CLI (argparse
-# glue, never on the hot path) and the package __init__ files (they only re-export). Of the rules,
-# only what runs per event: validation, loading and the durable-rules host process (its own
-# interpreter, mostly waiting in the engine) stay Python, where mypyc's stricter runtime type
-# checks could only turn odd input into a different error. Of multi-line joining, what runs per
+# glue, never on the hot path), the package __init__ files (they only re-export) and _BUILD_TIME.
+# Of the rules, only what runs per event: validation, loading and the durable-rules host process
+# (its own interpreter, mostly waiting in the engine) stay Python, where mypyc's stricter runtime
+# type checks could only turn odd input into a different error. Of multi-line joining, what runs per
 # line; reading and validating its rules document (config.py) stays Python for the same reason.
 # common.processing stays Python: per record it is a few calls around the parser and the engine
 # (both compiled), and mypyc cannot build its generic dataclasses.
@@ -46,13 +46,20 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
     "multiline": ("joiner.py", "pool.py", "rules.py", "shapes.py", "stream.py"),
 }
 _SKIP = {"cli.py", "__init__.py"}
+# Build-time only: the format interface and registry, and the generator that writes detect.py's
+# dispatch from them (no line ever runs them).
+_BUILD_TIME = {"parsing/format.py", "parsing/formats/registry.py", "parsing/formats/generate.py"}
 
 
 def sources(root: Path = ROOT) -> list[Path]:
     found: list[Path] = []
     for package, modules in TARGETS.items():
         if modules is None:
-            found.extend(p for p in (root / package).rglob("*.py") if p.name not in _SKIP)
+            found.extend(
+                p
+                for p in (root / package).rglob("*.py")
+                if p.name not in _SKIP and p.relative_to(root).as_posix() not in _BUILD_TIME
+            )
         else:
             found.extend(root / package / name for name in modules if (root / package / name).exists())
     return sorted(found)

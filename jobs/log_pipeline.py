@@ -70,6 +70,8 @@ def flink_configuration(config: JobConfig) -> Any:
     # A partition with no traffic must not hold every window open.
     conf.set_string("table.exec.source.idle-timeout", f"{config.idle_close_seconds} s")
     conf.set_string("table.exec.uid.generation", "ALWAYS")
+    for key, value in config.flink_settings:
+        conf.set_string(key, value)
     return conf
 
 

@@ -1,5 +1,10 @@
 """Format detection: a cheap first-character dispatch so each line tries only a few candidate parsers.
 
+Which parsers, in what order and after what check, comes from the format registry
+(``common/parsing/formats/registry.py``, each format's ``FORMAT``: ``common/parsing/format.py``); the
+dispatch functions below are generated from it (``python -m common.parsing.formats.generate``), so a
+line meets plain calls and inline checks, never a walk over a table.
+
 Lines that start with a timestamp (ISO, ``yy/MM/dd``, ``yyMMdd HHmmss``, ``yyyyMMdd-HH:mm:ss``) have it
 parsed once here, and the rest of the line is offered to the tail parsers of the formats that use
 that stamp. A syslog/journald line whose payload is JSON, logfmt, klog or an access log has the payload
@@ -14,9 +19,12 @@ from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
 from common.parsing.envelopes import registry as envelopes
+
+# <generated imports: python -m common.parsing.formats.generate; do not edit>
 from common.parsing.formats import (
     access,
     apache_error,
+    cri,
     generic,
     haproxy,
     journald,
@@ -33,9 +41,11 @@ from common.parsing.formats import (
     windows_cbs,
     zap_console,
 )
-from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
-Parser = Callable[[str, Context], "dict[str, Any] | None"]
+# </generated imports>
+from common.parsing.formats.json_lines import parse as parse_json
+from common.parsing.nesting import merge_payload
+from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
 _ISO_PREFIX_RE: Final = re.compile(
     r"(\d{4}-\d\d-\d\d([T ])\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?"
@@ -52,6 +62,8 @@ _SLASH_FIELDS_RE: Final = re.compile(r"(\d{4}|\d\d)/(\d\d)/(\d\d)[ T-](\d\d):(\d
 _COMPACT_YEAR_FIELDS_RE: Final = re.compile(r"(\d{4})(\d\d)(\d\d)[-T ](\d\d):?(\d\d):?(\d\d)")
 
 _ENVELOPES: Final = frozenset(("syslog", "journald", "syslog.rfc5424"))
+# Where the digits of the stamps other than ISO stop (generic.py's claims).
+_COMPACT_YEAR_SEPARATORS: Final = frozenset("-T ")
 
 
 def _iso_fields(key: str) -> StampFields:
@@ -111,24 +123,25 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
     m = _ISO_PREFIX_RE.match(text, start) if iso else None
     if m is not None:
         key, separator, frac, zone = m.groups()
+        style = "iso"
         # The zone changes the value: it goes into the key, after a separator no stamp contains.
         ts = ctx.cached_stamp(
             _ISO_SLOT, key if zone is None else f"{key}\0{zone.strip()}", frac or "", _iso_fields
         )
     elif (m := _SLASH_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
+        style = "slash"
         ts = ctx.cached_stamp(_SLASH_SLOT, key, frac or "", _slash_fields)
-        if not start and text[m.end() : m.end() + 2] == " [":
-            rec = nginx_error.parse_tail(text[m.end() :], ts, ctx)
-            if rec is not None:
-                return rec
     elif (m := _COMPACT_PREFIX_RE.match(text, start)) is not None:
+        style = "compact"
         ts = ctx.cached_stamp(_COMPACT_SLOT, m.group(1), "", _compact_fields)
     elif (m := _COMPACT_YEAR_PREFIX_RE.match(text, start)) is not None:
         key, frac = m.groups()
+        style = "compact-year"
         ts = ctx.cached_stamp(_COMPACT_YEAR_SLOT, key, frac or "", _compact_year_fields)
     elif (m := _DAY_MONTH_PREFIX_RE.match(text, start)) is not None:
         key, _, frac = m.groups()
+        style = "day-month"
         ts = ctx.cached_stamp(_DAY_MONTH_SLOT, key, frac or "", _day_month_fields)
         if ts == REJECT:  # not a month name
             return None
@@ -139,135 +152,15 @@ def _timestamped(text: str, ctx: Context, start: int = 0, iso: bool = True) -> d
         if rest[:1] != "]":
             return None
         rest = rest[1:]
-    if not rest:
-        return generic.parse_tail(rest, ts, ctx)
-    first = rest[0]
-    if first == ",":
-        return windows_cbs.parse_tail(rest, ts, ctx) or generic.parse_tail(rest, ts, ctx)
-    if first != " ":
-        if first == "\t":
-            rec = zap_console.parse_tail(rest, ts, ctx)
-            if rec is not None:
-                return rec
-        if first == "[" and start:
-            rec = jvm_unified.parse_tail(rest, ts, ctx)
-            if rec is not None:
-                return rec
-        return generic.parse_tail(rest, ts, ctx)
-    if separator == "T" and rest[1:7] in _CRI_STREAMS and rest[8:10] in _CRI_TAGS:
-        return _cri(rest, ts, ctx)
-    rec = log4j.parse_tail(rest, ts, ctx)
-    if rec is None:
-        rec = python_logging.parse_tail(rest, ts, ctx)
-    if rec is None and rest[1:2] in _SPACE_OR_DIGIT:
-        rec = logcat.parse_tail(rest, ts, ctx)
-    if rec is None and separator == "T" and zone is not None:
-        rec = journald.parse_iso_tail(rest[1:], ts, colon_offset=":" in zone or zone == "Z")
-        if rec is not None:
-            return _open_envelope(rec, ctx)
-    if rec is None:
-        rec = generic.parse_tail(rest, ts, ctx)
-    return rec
+    return _after_stamp(rest, ts, ctx, style, separator, zone, start)
 
 
-_SPACE_OR_DIGIT: Final = frozenset(" 0123456789")
-_CRI_STREAMS: Final = frozenset(("stdout", "stderr"))
-_CRI_TAGS: Final = frozenset(("F ", "P "))
-
-
-def _cri(rest: str, ts: str | None, ctx: Context) -> dict[str, Any]:
-    """The CRI log format (containerd, CRI-O: Kubernetes' /var/log/containers/*.log):
-    ``<RFC 3339 time> <stdout|stderr> <F|P> <line>``. The line is parsed as a line of any format and
-    its fields win, as for Docker's json-file; ``P`` marks a long line the runtime split."""
-    payload = rest[10:]
-    labels = {"envelope": "cri", "stream": rest[1:7]}
-    if rest[8] == "P":
-        labels["partial"] = "true"
-    outer: dict[str, Any] = {
-        "@timestamp": ts,
-        "message": payload,
-        "event": {"dataset": "cri"},
-        "labels": labels,
-    }
-    inner = parse_known(payload, ctx) if payload else None
-    return outer if inner is None else _merge_payload(outer, inner)
-
-
-# Each parser below is tried only when the line has the characters its pattern requires at fixed
-# places (a failed regex attempt costs several times such a check).
-
-
-def _digit(text: str, ctx: Context) -> dict[str, Any] | None:
-    c4 = text[4:5]
-    if c4 == "-":  # ISO date first: by far the most common digit-led shape
-        rec = _timestamped(text, ctx)
-        if rec is not None:
-            return rec
-    c2 = text[2:3]
-    if c2 == "-":
-        rec = logcat.parse(text, ctx)
-        if rec is not None:
-            return rec
-    if ":" in text[1:8]:
-        rec = redis.parse(text, ctx)
-        if rec is not None:
-            return rec
-    if " [" in text:
-        rec = access.parse(text, ctx) or haproxy.parse(text, ctx)
-        if rec is not None:
-            return rec
-    if c4 != "-" and (
-        c2 == "/"
-        or c4 == "/"
-        or text[6:7] == " "
-        or text[8:9] in _COMPACT_YEAR_SEPARATORS
-        or text[1:2] == " "
-    ):
-        rec = _timestamped(text, ctx, iso=False)
-        if rec is not None:
-            return rec
-    if "." in text[9:12]:
-        rec = journald.parse_unix(text, ctx)
-        if rec is not None:
-            return _open_envelope(rec, ctx)
-    return None
-
-
-_COMPACT_YEAR_SEPARATORS: Final = frozenset("-T ")
-
-
-def _upper(text: str, ctx: Context) -> dict[str, Any] | None:
-    c = text[0]
-    if c in "IWEF" and text[1:2].isdecimal():
-        rec = klog.parse(text, ctx)
-        if rec is not None:
-            return rec
-    if text[1:2] == "/":
-        rec = logcat.parse_brief(text, ctx)
-        if rec is not None:
-            return rec
-    if text[3:4] == " ":
-        rec = syslog.parse_rfc3164(text, ctx) or journald.parse_full(text, ctx)
-        if rec is not None:
-            return _open_envelope(rec, ctx)
-    return python_logging.parse_basic(text, ctx) or logfmt.parse(text, ctx) or _access(text, ctx)
-
-
-def _lower(text: str, ctx: Context) -> dict[str, Any] | None:
-    rec = logfmt.parse(text, ctx) or _access(text, ctx)
-    if rec is None and text[3:4] == " ":
-        rec = syslog.parse_rfc3164(text, ctx)
-        if rec is not None:
-            return _open_envelope(rec, ctx)
-    return rec
-
-
-def _access(text: str, ctx: Context) -> dict[str, Any] | None:
-    return access.parse(text, ctx) if " [" in text else None
+# Detection's own steps, placed by the registry like formats' parsers (generic.py, json_lines.py,
+# nginx_error.py): they need detection itself.
 
 
 def _json(text: str, ctx: Context) -> dict[str, Any] | None:
-    rec = json_lines.parse(text, ctx, parse_known, envelopes.unwrap)
+    rec = parse_json(text, ctx, parse_known, envelopes.unwrap)
     # ECS input may name a wrapper dataset itself ("syslog"): its message is a payload like any other.
     # A shipper's envelope (it sets agent.type) has had its line parsed already.
     if rec is not None and rec["event"]["dataset"] in _ENVELOPES and "agent" not in rec:
@@ -275,90 +168,10 @@ def _json(text: str, ctx: Context) -> dict[str, Any] | None:
     return rec
 
 
-_RFC5424_START_RE: Final = re.compile(r"<\d{1,3}>\d")
-
-
-def _angle(text: str, ctx: Context) -> dict[str, Any] | None:
-    if _RFC5424_START_RE.match(text):
-        rec = syslog.parse_rfc5424(text, ctx) or syslog.parse_rfc3164(text, ctx)
-    else:
-        rec = syslog.parse_rfc3164(text, ctx)
-    return None if rec is None else _open_envelope(rec, ctx)
-
-
-def _bracket(text: str, ctx: Context) -> dict[str, Any] | None:
-    if text[1:2].isdecimal():  # "[2023-11-10 08:00:00,123] INFO ..." (Kafka, many web frameworks)
-        # JVM unified logging without a time decoration starts with the uptime: "[0.012s][info][gc]".
-        return _timestamped(text, ctx, start=1) or jvm_unified.parse_untimed(text, ctx)
-    return apache_error.parse(text, ctx)
-
-
-def other(text: str, ctx: Context) -> dict[str, Any] | None:
-    """Lines starting with a character no format favours: only the shapes that allow it."""
-    return _access(text, ctx) or logfmt.parse(text, ctx)
-
-
-def _build_dispatch() -> dict[str, Parser]:
-    table: dict[str, Parser] = {"{": _json, "<": _angle, "[": _bracket, ":": other}
-    for code in range(128):
-        c = chr(code)
-        if c in table:
-            continue
-        if c.isdecimal():
-            table[c] = _digit
-        elif c.isupper():
-            table[c] = _upper
-        elif c.islower() or c == "_":
-            table[c] = _lower
-    return table
-
-
-# First character -> parser; any other first character goes to ``other``.
-DISPATCH: Final = _build_dispatch()
-
-
-def _merge_payload(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
-    """Fold a parsed payload into its syslog, journald or CRI envelope; the payload's fields win."""
-    envelope = outer["event"]["dataset"]
-    for key, value in inner.items():
-        if key == "@timestamp":
-            if value is not None:
-                outer[key] = value
-        elif isinstance(value, dict) and isinstance(outer.get(key), dict):
-            _deep_update(outer[key], value)
-        else:
-            outer[key] = value
-    outer.setdefault("labels", {})["envelope"] = envelope
-    return outer
-
-
-def _deep_update(target: dict[str, Any], source: dict[str, Any]) -> None:
-    for key, value in source.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _deep_update(target[key], value)
-        else:
-            target[key] = value
-
-
-def _payload(message: str, ctx: Context) -> dict[str, Any] | None:
-    c = message[:1]
-    if c == "{":
-        return json_lines.parse(message, ctx, parse_known)
-    if c in "IWEF" and message[1:2].isdecimal():
-        return klog.parse(message, ctx)
-    if "=" in message[:64]:
-        rec = logfmt.parse(message, ctx)
-        if rec is not None:
-            return rec
-    if '] "' in message and (rec := access.parse(message, ctx)) is not None:
-        return rec
-    if c.isdecimal() and " [" in message[:48] and (rec := haproxy.parse(message, ctx)) is not None:
-        return rec
-    if message[4:5] == "/" and " [" in message[19:30]:  # nginx's error_log to syslog keeps its stamp
-        rec = _timestamped(message, ctx, iso=False)
-        if rec is not None and rec["event"]["dataset"] == "nginx.error":
-            return rec
-    return None
+def _nginx_payload(text: str, ctx: Context) -> dict[str, Any] | None:
+    """nginx's error_log sent to syslog keeps its own stamp."""
+    rec = _timestamped(text, ctx, iso=False)
+    return rec if rec is not None and rec["event"]["dataset"] == "nginx.error" else None
 
 
 def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -368,7 +181,7 @@ def _open_envelope(rec: dict[str, Any], ctx: Context) -> dict[str, Any]:
     if message:
         inner = _payload(message, ctx)
         if inner is not None:
-            return _merge_payload(rec, inner)
+            return merge_payload(rec, inner)
     return rec
 
 
@@ -385,7 +198,7 @@ def _file_prefixed(text: str, ctx: Context) -> dict[str, Any] | None:
     rest = text[space + 1 :]
     if not rest:
         return None
-    rec = DISPATCH.get(rest[0], other)(rest, ctx)
+    rec = DISPATCH.get(rest[0], _line_other)(rest, ctx)
     if rec is not None:
         log = rec.get("log")
         if not isinstance(log, dict):
@@ -398,4 +211,234 @@ def parse_known(text: str, ctx: Context) -> dict[str, Any] | None:
     """A partial record for ``text`` in a recognised format, or None."""
     if not text:
         return None
-    return DISPATCH.get(text[0], other)(text, ctx) or _file_prefixed(text, ctx)
+    return DISPATCH.get(text[0], _line_other)(text, ctx) or _file_prefixed(text, ctx)
+
+
+# <generated dispatch: python -m common.parsing.formats.generate; do not edit>
+# fmt: off
+
+
+def _line_digit(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with a digit: generic 10, logcat 20, redis 30, access 40, haproxy 45, generic 50,
+    #   journald 60
+    rec: dict[str, Any] | None
+    if text[4:5] == "-":
+        rec = _timestamped(text, ctx)
+        if rec is not None:
+            return rec
+    if text[2:3] == "-":
+        rec = logcat._threadtime(text, ctx)
+        if rec is not None:
+            return rec
+    if ":" in text[1:8]:
+        rec = redis._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if " [" in text:
+        rec = access._parse(text, ctx)
+        if rec is not None:
+            return rec
+        rec = haproxy._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[4:5] != "-" and (text[2:3] == "/" or text[4:5] == "/" or text[6:7] == " " or text[8:9] in _COMPACT_YEAR_SEPARATORS or text[1:2] == " "):  # noqa: E501
+        rec = _timestamped(text, ctx, iso=False)
+        if rec is not None:
+            return rec
+    if "." in text[9:12]:
+        rec = journald._unix(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return None
+
+
+def _line_upper(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with an upper-case ASCII letter: klog 10, logcat 20, syslog 30, journald 35, python 40,
+    #   logfmt 50, access 60
+    rec: dict[str, Any] | None
+    if text[:1] in "IWEF" and text[1:2].isdecimal():
+        rec = klog._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[1:2] == "/":
+        rec = logcat._brief(text, ctx)
+        if rec is not None:
+            return rec
+    if text[3:4] == " ":
+        rec = syslog._rfc3164(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+        rec = journald._full(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    rec = python_logging._basic(text, ctx)
+    if rec is not None:
+        return rec
+    rec = logfmt._parse(text, ctx)
+    if rec is not None:
+        return rec
+    if " [" in text:
+        rec = access._parse(text, ctx)
+        if rec is not None:
+            return rec
+    return None
+
+
+def _line_lower(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with a lower-case ASCII letter or "_": logfmt 10, access 20, syslog 30
+    rec: dict[str, Any] | None
+    rec = logfmt._parse(text, ctx)
+    if rec is not None:
+        return rec
+    if " [" in text:
+        rec = access._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[3:4] == " ":
+        rec = syslog._rfc3164(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    return None
+
+
+def _line_other(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with any other character: access 10, logfmt 20
+    rec: dict[str, Any] | None
+    if " [" in text:
+        rec = access._parse(text, ctx)
+        if rec is not None:
+            return rec
+    return logfmt._parse(text, ctx)
+
+
+def _line_angle(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with '<': syslog 10, syslog 20
+    rec: dict[str, Any] | None
+    if syslog._RFC5424_START_RE.match(text) is not None:
+        rec = syslog._rfc5424(text, ctx)
+        if rec is not None:
+            return _open_envelope(rec, ctx)
+    rec = syslog._rfc3164(text, ctx)
+    return None if rec is None else _open_envelope(rec, ctx)
+
+
+def _line_bracket(text: str, ctx: Context) -> dict[str, Any] | None:
+    # lines starting with '[': generic 10, jvm_unified 20, apache_error 30
+    rec: dict[str, Any] | None
+    if text[1:2].isdecimal():
+        rec = _timestamped(text, ctx, start=1)
+        if rec is not None:
+            return rec
+        rec = jvm_unified._untimed(text, ctx)
+        if rec is not None:
+            return rec
+    if not text[1:2].isdecimal():
+        rec = apache_error._parse(text, ctx)
+        if rec is not None:
+            return rec
+    return None
+
+# lines starting with '{': json 10 (detect._json)
+
+
+def _payload(text: str, ctx: Context) -> dict[str, Any] | None:
+    # a syslog or journald message: json 10, klog 20, logfmt 30, access 40, haproxy 50, nginx_error 60
+    rec: dict[str, Any] | None
+    if text[:1] == "{":
+        return json_lines.parse(text, ctx, parse_known)
+    if text[:1] in "IWEF" and text[1:2].isdecimal():
+        return klog._parse(text, ctx)
+    if "=" in text[:64]:
+        rec = logfmt._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if '] "' in text:
+        rec = access._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[:1].isdecimal() and " [" in text[:48]:
+        rec = haproxy._parse(text, ctx)
+        if rec is not None:
+            return rec
+    if text[4:5] == "/" and " [" in text[19:30]:
+        rec = _nginx_payload(text, ctx)
+        if rec is not None:
+            return rec
+    return None
+
+
+def _after_stamp(
+    rest: str, ts: str | None, ctx: Context, style: str, separator: str, zone: str | None,
+    start: int,
+) -> dict[str, Any] | None:
+    """What follows a leading timestamp (see common.parsing.format.AfterStamp)."""
+    rec: dict[str, Any] | None
+    # nothing after the stamp: generic 100
+    if not rest:
+        return generic._tail(rest, ts, ctx)
+    first = rest[0]
+    # ' ' after the stamp: nginx_error 10, cri 20, log4j 30, python 40, logcat 50, syslog 60, journald 61,
+    #   generic 100
+    if first == " ":
+        if style == "slash" and not start and rest[:2] == " [":
+            rec = nginx_error._tail(rest, ts, ctx)
+            if rec is not None:
+                return rec
+        if separator == "T" and rest[1:7] in cri._CRI_STREAMS and rest[8:10] in cri._CRI_TAGS:
+            return cri._tail(rest, ts, ctx, parse_known)
+        rec = log4j._tail(rest, ts, ctx)
+        if rec is not None:
+            return rec
+        rec = python_logging._tail(rest, ts, ctx)
+        if rec is not None:
+            return rec
+        if rest[1:2] in logcat._SPACE_OR_DIGIT:
+            rec = logcat._year_tail(rest, ts, ctx)
+            if rec is not None:
+                return rec
+        if separator == "T" and zone is not None and (":" in zone or zone == "Z"):
+            rec = syslog._rfc3339_tail(rest, ts, ctx)
+            if rec is not None:
+                return _open_envelope(rec, ctx)
+        if separator == "T" and zone is not None and ":" not in zone and zone != "Z":
+            rec = journald._short_iso_tail(rest, ts, ctx)
+            if rec is not None:
+                return _open_envelope(rec, ctx)
+        return generic._tail(rest, ts, ctx)
+    # ',' after the stamp: windows_cbs 10, generic 100
+    if first == ",":
+        rec = windows_cbs._tail(rest, ts, ctx)
+        if rec is not None:
+            return rec
+        return generic._tail(rest, ts, ctx)
+    # any other character after the stamp: zap 10, jvm_unified 20, generic 100
+    if rest[:1] == "\t":
+        rec = zap_console._tail(rest, ts, ctx)
+        if rec is not None:
+            return rec
+    if rest[:1] == "[" and start:
+        rec = jvm_unified._tail(rest, ts, ctx)
+        if rec is not None:
+            return rec
+    return generic._tail(rest, ts, ctx)
+
+
+def _build_dispatch() -> dict[str, Callable[[str, Context], dict[str, Any] | None]]:
+    table: dict[str, Callable[[str, Context], dict[str, Any] | None]] = {"<": _line_angle, "[": _line_bracket, "{": _json}  # noqa: E501
+    for code in range(128):
+        c = chr(code)
+        if c in table:
+            continue
+        if c.isdecimal():
+            table[c] = _line_digit
+        elif c.isupper():
+            table[c] = _line_upper
+        elif c.islower() or c == "_":
+            table[c] = _line_lower
+    return table
+
+
+# First character -> parser; any other first character goes to _line_other.
+DISPATCH: Final = _build_dispatch()
+# fmt: on
+# </generated dispatch>

@@ -40,6 +40,9 @@ class JobConfig:
     # Records reach the Python operators in batches gathered over this much processing time.
     batch_ms: int = 100
     bundle_time_ms: int = 100
+    # Extra Flink settings for the job (LOGFLOW_JOB_FLINK_CONF="key=value,key=value"), layered over
+    # logflow's own: for experiments such as python.execution-mode=thread, or site tuning.
+    flink_settings: tuple[tuple[str, str], ...] = ()
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
@@ -80,8 +83,23 @@ class JobConfig:
             bundle_size=env_int(env, "LOGFLOW_BUNDLE_SIZE", cls.bundle_size, 1),
             batch_ms=env_int(env, "LOGFLOW_BATCH_MS", cls.batch_ms, 1),
             bundle_time_ms=env_int(env, "LOGFLOW_BUNDLE_TIME_MS", cls.bundle_time_ms, 1),
+            flink_settings=parse_flink_settings(env.get("LOGFLOW_JOB_FLINK_CONF", "")),
             kafka=KafkaSettings.from_env(env),
             elasticsearch=ElasticsearchSettings.from_env(env),
             redis=RedisSettings.from_env(env),
             topics=TopicSettings.from_env(env),
         )
+
+
+def parse_flink_settings(text: str) -> tuple[tuple[str, str], ...]:
+    """``key=value`` pairs separated by commas or new lines; a malformed pair is an error, not ignored."""
+    pairs = []
+    for item in text.replace("\n", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"LOGFLOW_JOB_FLINK_CONF: expected key=value, got {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)

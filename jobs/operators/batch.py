@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from common.errors.groups import sighting_of
+from common.parsing.api import TAG_PARSE_ERROR, TAG_PARSE_FAILURE
 from common.processing import RuleApplier, parse_and_apply
 from common.schema.alert import alert_id
 from common.schema.dead_letter import PROCESSING_ERROR, dead_letter
@@ -42,6 +43,11 @@ class BatchOutput:
     threshold_candidates: list[ThresholdCandidate] = field(default_factory=list)
     dropped_stats: list[Stat] = field(default_factory=list)
     error_sightings: list[ErrorSighting] = field(default_factory=list)  # indexed error records
+    # For the job's metrics (jobs/metrics.py): records the parser could not place, or choked on,
+    # and records dead-lettered as processing errors.
+    unknown_format: int = 0
+    parse_errors: int = 0
+    processing_errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
     processed = parse_and_apply(records, decode, ctx.engine)
     for failure in processed.failures:
         out.writes.append(_processing_error(failure.source, failure.error, watermark_ms, ctx))
+    out.processing_errors = len(processed.failures)
     for outcome in processed.outcomes:
         record, result = outcome.source, outcome.result
         _, topic, partition, offset, ts_ms = record
@@ -79,6 +86,10 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
             topic, partition, offset, outcome.index if (topic, partition, offset) in fanned_out else None
         )
         document = result.record
+        tags = document.get("tags")
+        if tags:
+            out.unknown_format += TAG_PARSE_FAILURE in tags
+            out.parse_errors += TAG_PARSE_ERROR in tags
         if result.dropped:
             dropped.add(stat_for(document, ts_ms, DROPPED, result.hits, late))
         else:
@@ -86,6 +97,7 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
                 body = to_json(document)
             except Exception as exc:  # e.g. a rule set a value JSON cannot hold
                 out.writes.append(_processing_error(record, exc, watermark_ms, ctx))
+                out.processing_errors += 1
                 continue
             event = document.get("event")
             dataset = str((event.get("dataset") if isinstance(event, dict) else None) or "unknown")

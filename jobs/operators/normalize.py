@@ -23,6 +23,7 @@ from common.schema import rules_topic
 from common.schema.ecs import EcsRecord
 from common.schema.stats import StatBatch
 from jobs.control.config import JobConfig
+from jobs.metrics import JobMetrics
 from jobs.operators.batch import BatchContext, KafkaRecord, process_batch
 from jobs.operators.rule_set import ActiveRules
 from jobs.sinks.dead_letter import DeadLetterSink
@@ -51,6 +52,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
         self._parse: Any = None
         self._options: Any = None
+        self._metrics = JobMetrics.detached()
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from common.gc_settings import tune_for_batches
@@ -60,8 +62,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._parse = parse_messages
         self._options = ParseOptions.from_env()
         self._rules = None
+        self._metrics = metrics = JobMetrics(runtime_context.get_metrics_group())
+        metrics.watch_rules(lambda: self._rules)
         self._dead_letters.open()
-        self._documents.open()
+        self._documents.open(observer=metrics)
 
     def close(self) -> None:
         # The engine runs durable-rules in child processes; stop them with the worker.
@@ -104,9 +108,10 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
             for payload, offset, ts_ms in zip(payloads, offsets, timestamps, strict=True)
         ]
         rules = self._active_rules(ctx)
+        metrics = self._metrics
         batch = BatchContext(
             parse=self._parse_bytes,
-            engine=rules.engine,
+            engine=metrics.timed_rules(rules.engine),
             index_prefix=self._config.index_prefix,
             window_seconds=self._config.window_seconds,
         )
@@ -116,6 +121,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         size = self._config.es_bulk_docs
         for start in range(0, len(records), size):
             out = process_batch(records[start : start + size], watermark, batch)
+            metrics.batch(out)
             for stat in self._documents.write(out.writes):
                 stats.add(stat)
             for stat in out.dropped_stats:
@@ -126,7 +132,9 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
                 yield self._threshold_tag, candidate
             for sighting in out.error_sightings:
                 yield self._errors_tag, sighting
-        yield from stats.drain()
+        drained = stats.drain()
+        metrics.outcomes(drained)
+        yield from drained
 
     def _parse_bytes(self, raw: bytes) -> list[EcsRecord]:
         return self._parse(raw, self._options)

@@ -22,6 +22,7 @@ from common.rules.threshold import ThresholdCounter
 from common.schema.alert import threshold_alert_id
 from jobs.control.config import JobConfig
 from jobs.elements import ThresholdCandidate
+from jobs.metrics import JobMetrics
 from jobs.sinks.dead_letter import DeadLetterSink
 from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
 from jobs.sinks.elasticsearch.request_builder import alert_request
@@ -33,13 +34,15 @@ class ThresholdAlerts(KeyedProcessFunction):
         self._config = config
         self._alerts_tag = alerts_tag
         self._counter: Any = None
+        self._metrics = JobMetrics.detached()
         self._dead_letters = DeadLetterSink(config.kafka)
         self._alerts = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._counter = runtime_context.get_state(ValueStateDescriptor("threshold-counter", Types.STRING()))
+        self._metrics = JobMetrics(runtime_context.get_metrics_group())
         self._dead_letters.open()
-        self._alerts.open()
+        self._alerts.open(observer=self._metrics)
 
     def close(self) -> None:
         self._alerts.close()
@@ -66,6 +69,7 @@ class ThresholdAlerts(KeyedProcessFunction):
             hit.alert(), threshold_alert_id(doc_id, hit.rule_id), self._config.index_prefix, ts_ms
         )
         self._alerts.write([request])  # indexed before the element completes, like documents
+        self._metrics.alert_raised()
         yield self._alerts_tag, body
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:

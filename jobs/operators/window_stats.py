@@ -25,6 +25,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from common.schema.stats import Stat, StatsKeys, WindowStats
 from jobs.control.config import JobConfig
+from jobs.metrics import JobMetrics
 from jobs.sinks.redis_stats import RedisStatsSink
 
 # A rewrite after a window was first written is coalesced over this long (processing time).
@@ -51,7 +52,7 @@ class WindowStatistics(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._state = runtime_context.get_state(ValueStateDescriptor("window", Types.PICKLED_BYTE_ARRAY()))
-        self._redis_stats.open()
+        self._redis_stats.open(observer=JobMetrics(runtime_context.get_metrics_group()))
 
     def close(self) -> None:
         self._redis_stats.close()

@@ -2,32 +2,78 @@
 
 ``RedisStatsSink`` is what the window statistics operator opens and writes through; the functions
 below it are the writes themselves, and ``read_windows`` reads them back for ``logflow stats``.
+
+A write that fails because Redis cannot be reached (connection refused or lost, timeout) is
+counted (``redis_write_errors``, jobs/metrics.py) and retried with backoff for as long as it takes,
+as the Elasticsearch sink does: the operator does not return meanwhile, so Flink backpressures the
+job instead of restarting it. Window writes replace the window whole, so a retry is harmless. Any
+other Redis error (a command refused) is counted and raised.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from common.schema.stats import DIMENSIONS, StatsKeys, WindowStats
 from common.settings import RedisSettings
+from jobs.metrics import RedisObserver
+
+log = logging.getLogger(__name__)
 
 
 class RedisStatsSink:
-    def __init__(self, settings: RedisSettings, keys: StatsKeys, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        settings: RedisSettings,
+        keys: StatsKeys,
+        ttl_seconds: int,
+        *,
+        backoff_initial_s: float = 0.2,
+        backoff_max_s: float = 15.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._settings = settings
         self._keys = keys
         self._ttl_seconds = ttl_seconds
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._sleep = sleep
         self._client: Any = None
+        self._observer = RedisObserver()
 
-    def open(self) -> None:
+    def open(self, observer: RedisObserver | None = None) -> None:
         self._client = connect(self._settings)
+        self._observer = observer or RedisObserver()
 
     def write_window(self, stats: WindowStats) -> None:
-        write_window(self._client, self._keys, stats, self._ttl_seconds)
+        self._retrying(lambda: write_window(self._client, self._keys, stats, self._ttl_seconds))
 
     def add_late(self, start: int, count: int) -> None:
-        add_late(self._client, self._keys, start, count, self._ttl_seconds)
+        self._retrying(lambda: add_late(self._client, self._keys, start, count, self._ttl_seconds))
+
+    def _retrying(self, write: Callable[[], None]) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import RedisError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        delay = self._backoff_initial_s
+        while True:
+            try:
+                write()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                self._observer.redis_write_error()
+                log.warning("Redis write failed (%s); retrying in %.1fs", exc, delay)
+                self._sleep(delay)
+                delay = min(delay * 2, self._backoff_max_s)
+                continue
+            except RedisError:
+                self._observer.redis_write_error()
+                raise
+            self._observer.redis_write()
+            return
 
     def close(self) -> None:
         if self._client is not None:

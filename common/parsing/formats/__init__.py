@@ -1,2 +1,3 @@
-"""One module per log format family. Each exposes ``parse(text, ctx) -> dict | None`` (or tail parsers
-called after a shared timestamp prefix) returning a partial ECS record with ``event.dataset`` set."""
+"""One module per log format family. Each declares ``FORMAT`` (``common/parsing/format.py``): its
+parsers, private, each returning a partial ECS record with ``event.dataset`` set, and where detection
+tries them; ``registry.py`` lists the modules and ``generate.py`` writes detection's dispatch."""

@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.format import DIGIT, LOWER, OTHER, PAYLOAD, UPPER, Format, Line
 from common.parsing.numbers import INTS, to_int
 from common.parsing.timestamps import MONTH_DIGITS
 
@@ -66,7 +67,7 @@ def clf_stamp_fields(key: str) -> StampFields | None:
 _SLOT: Final = stamp_cache_slot()
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _ACCESS_RE.match(text)
     if m is None:
         return None
@@ -115,3 +116,16 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         if labels:
             rec["labels"] = labels
     return rec
+
+
+FORMAT: Final = Format(
+    "access",
+    ("nginx.access", "apache.access"),
+    (
+        Line(_parse, DIGIT, 40, claims='" [" in text'),
+        Line(_parse, UPPER, 60, claims='" [" in text'),
+        Line(_parse, LOWER, 20, claims='" [" in text'),
+        Line(_parse, OTHER, 10, claims='" [" in text'),
+        Line(_parse, PAYLOAD, 40, claims="'] \"' in text"),
+    ),
+)

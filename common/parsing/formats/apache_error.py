@@ -7,6 +7,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.format import Format, Line
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import MONTH_DIGITS
 
@@ -30,7 +31,7 @@ def _fields(key: str) -> StampFields | None:
 _SLOT: Final = stamp_cache_slot()
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _ERROR_RE.match(text)
     if m is None:
         return None
@@ -63,3 +64,8 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         else:
             rec["source"] = {"address": client, "ip": client}
     return rec
+
+
+FORMAT: Final = Format(
+    "apache_error", ("apache.error",), (Line(_parse, "[", 30, claims="not text[1:2].isdecimal()"),)
+)

@@ -14,6 +14,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, stamp_cache_slot
+from common.parsing.format import DIGIT, PAYLOAD, Format, Line
 from common.parsing.formats.access import add_request_line, clf_stamp_fields, source_of
 
 _HAPROXY_RE: Final = re.compile(
@@ -29,7 +30,7 @@ _HAPROXY_RE: Final = re.compile(
 _SLOT: Final = stamp_cache_slot()
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _HAPROXY_RE.match(text)
     if m is None:
         return None
@@ -66,3 +67,13 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     elif status is None:  # a TCP log: the bytes the server sent to the client
         rec["destination"] = {"bytes": int(size)}
     return rec
+
+
+FORMAT: Final = Format(
+    "haproxy",
+    ("haproxy",),
+    (
+        Line(_parse, DIGIT, 45, claims='" [" in text'),
+        Line(_parse, PAYLOAD, 50, claims='text[:1].isdecimal() and " [" in text[:48]'),
+    ),
+)

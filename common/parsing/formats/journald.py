@@ -13,7 +13,8 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
-from common.parsing.formats.syslog import parse_tail
+from common.parsing.format import DIGIT, UPPER, AfterStamp, Format, Line
+from common.parsing.formats.syslog import read_host_and_tag
 from common.parsing.timestamps import from_epoch, parse_offset
 
 _FULL_RE: Final = re.compile(
@@ -24,7 +25,7 @@ _FULL_RE: Final = re.compile(
 _UNIX_RE: Final = re.compile(r"(\d{9,11}\.\d{6}) (\S+ \S.*)", re.DOTALL)
 
 
-def parse_full(text: str, ctx: Context) -> dict[str, Any] | None:
+def _full(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _FULL_RE.match(text)
     if m is None:
         return None
@@ -35,25 +36,43 @@ def parse_full(text: str, ctx: Context) -> dict[str, Any] | None:
         "@timestamp": ctx.stamp_text(y, mo, d, h, mi, s, frac or "", offset),
         "event": {"dataset": "journald"},
     }
-    parse_tail(rest, rec)
+    read_host_and_tag(rest, rec)
     return rec
 
 
-def parse_unix(text: str, ctx: Context) -> dict[str, Any] | None:
+def _unix(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _UNIX_RE.match(text)
     if m is None:
         return None
     rec: dict[str, Any] = {"@timestamp": from_epoch(m.group(1)), "event": {"dataset": "journald"}}
-    parse_tail(m.group(2), rec)
+    read_host_and_tag(m.group(2), rec)
     if "process" not in rec:  # "<epoch> word word" without a tag is not journald
         return None
     return rec
 
 
-def parse_iso_tail(rest: str, ts: str | None, colon_offset: bool) -> dict[str, Any] | None:
-    """``host tag[pid]: msg`` after an RFC 3339 stamp: journald short-iso or an rsyslog file."""
-    rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "syslog" if colon_offset else "journald"}}
-    parse_tail(rest, rec)
+def _short_iso_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+    """`` host tag[pid]: msg`` after an RFC 3339 stamp whose offset has no colon: journald short-iso."""
+    rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "journald"}}
+    read_host_and_tag(rest[1:], rec)
     if "process" not in rec:
         return None
     return rec
+
+
+FORMAT: Final = Format(
+    "journald",
+    ("journald",),
+    (
+        Line(_full, UPPER, 35, claims='text[3:4] == " "', opens=True),
+        Line(_unix, DIGIT, 60, claims='"." in text[9:12]', opens=True),
+        # rsyslog's RFC 3339 files write "+01:00" or "Z": syslog._rfc3339_tail.
+        AfterStamp(
+            _short_iso_tail,
+            " ",
+            61,
+            claims='separator == "T" and zone is not None and ":" not in zone and zone != "Z"',
+            opens=True,
+        ),
+    ),
+)

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from common.parsing import jsoncodec
 from common.parsing.context import Context
+from common.parsing.format import PAYLOAD, Format, Line
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch
@@ -419,3 +420,14 @@ def stamp(value: Any, ctx: Context) -> str | None:
 def ecs_fields(obj: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """An ECS-shaped object as a record: ECS fields in place (dotted keys expanded), the rest in labels."""
     return _parse_ecs(obj, ctx)
+
+
+FORMAT: Final = Format(
+    "json",
+    ("json",),
+    (
+        # detect._json: a top-level object may be a shipper's envelope, and its values may hold lines.
+        Line("_json", "{", 10),
+        Line(parse, PAYLOAD, 10, claims='text[:1] == "{"', final=True, args="parse_known"),
+    ),
+)

@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import AFTER_OTHER, AfterStamp, Format, Line
 from common.parsing.levels import normalize_level
 
 _JVM_RE: Final = re.compile(
@@ -19,15 +20,15 @@ _JVM_RE: Final = re.compile(
 )
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     """``rest`` starts right after the time decoration (``ts``, None when it was impossible)."""
-    rec = parse_untimed(rest, ctx)
+    rec = _untimed(rest, ctx)
     if rec is not None:
         rec["@timestamp"] = ts
     return rec
 
 
-def parse_untimed(text: str, ctx: Context) -> dict[str, Any] | None:
+def _untimed(text: str, ctx: Context) -> dict[str, Any] | None:
     """A line without a time decoration (``[0.012s][info][gc] ...``): the record gets ingest time."""
     m = _JVM_RE.match(text)
     if m is None:
@@ -45,3 +46,14 @@ def parse_untimed(text: str, ctx: Context) -> dict[str, Any] | None:
             process["thread"] = {"id": ids[1]}
         rec["process"] = process
     return rec
+
+
+FORMAT: Final = Format(
+    "jvm_unified",
+    ("jvm",),
+    (
+        # Without a time decoration a line starts with the uptime: "[0.012s][info][gc]".
+        Line(_untimed, "[", 20, claims="text[1:2].isdecimal()"),
+        AfterStamp(_tail, AFTER_OTHER, 20, claims='rest[:1] == "[" and start'),
+    ),
+)

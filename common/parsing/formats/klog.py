@@ -6,6 +6,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
+from common.parsing.format import PAYLOAD, UPPER, Format, Line
 from common.parsing.numbers import INTS, to_int
 
 _KLOG_RE: Final = re.compile(
@@ -22,7 +23,7 @@ def _fields(key: str) -> StampFields:
 _SLOT: Final = stamp_cache_slot(yearless=True)
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _KLOG_RE.match(text)
     if m is None:
         return None
@@ -38,3 +39,12 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "process": {"thread": {"id": INTS.get(tid) or to_int(tid)}},
         "event": {"dataset": "klog"},
     }
+
+
+_KLOG_START: Final = 'text[:1] in "IWEF" and text[1:2].isdecimal()'
+
+FORMAT: Final = Format(
+    "klog",
+    ("klog",),
+    (Line(_parse, UPPER, 10, claims=_KLOG_START), Line(_parse, PAYLOAD, 20, claims=_KLOG_START, final=True)),
+)

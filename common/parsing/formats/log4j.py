@@ -12,6 +12,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import AfterStamp, Format
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
@@ -92,7 +93,7 @@ def zookeeper_origin(where: str) -> tuple[str, str, str] | None:
     return where[: colon - 1], where[colon : at - 1], where[at:end]
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     first = rest[:3]
     if first == " - ":
         parts = zookeeper_parts(rest)
@@ -163,3 +164,6 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             if level is not None:
                 return _record(ts, level, logger, msg)
     return None
+
+
+FORMAT: Final = Format("log4j", ("log4j",), (AfterStamp(_tail, " ", 30),))

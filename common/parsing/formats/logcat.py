@@ -6,6 +6,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context, StampFields, stamp_cache_slot
+from common.parsing.format import DIGIT, UPPER, AfterStamp, Format, Line
 from common.parsing.numbers import INTS, to_int
 
 _LEVELS: Final = {
@@ -55,7 +56,7 @@ def _fields(key: str) -> StampFields:
 _SLOT: Final = stamp_cache_slot(yearless=True)
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _threadtime(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _THREADTIME_RE.match(text)
     if m is not None:
         stamp, frac, pid, tid, level, tag, msg = m.groups()
@@ -69,7 +70,7 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     return None
 
 
-def parse_brief(text: str, ctx: Context) -> dict[str, Any] | None:
+def _brief(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _BRIEF_RE.match(text)
     if m is None:
         return None
@@ -77,9 +78,22 @@ def parse_brief(text: str, ctx: Context) -> dict[str, Any] | None:
     return _record("", level, tag.strip(), pid, None, msg)
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _year_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     m = _YEAR_TAIL_RE.match(rest)
     if m is None:
         return None
     pid, tid, level, tag, msg = m.groups()
     return _record(ts, level, tag, pid, tid, msg)
+
+
+_SPACE_OR_DIGIT: Final = frozenset(" 0123456789")
+
+FORMAT: Final = Format(
+    "logcat",
+    ("android.logcat",),
+    (
+        Line(_threadtime, DIGIT, 20, claims='text[2:3] == "-"'),  # threadtime and time
+        Line(_brief, UPPER, 20, claims='text[1:2] == "/"'),
+        AfterStamp(_year_tail, " ", 50, claims="rest[1:2] in _SPACE_OR_DIGIT"),  # -v year
+    ),
+)

@@ -10,6 +10,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import LOWER, OTHER, PAYLOAD, UPPER, Format, Line
 from common.parsing.labels import label_key
 from common.parsing.levels import normalize_level
 from common.parsing.timestamps import from_epoch
@@ -172,7 +173,7 @@ def _split_escaped(text: str) -> list[tuple[str, str | None]] | None:
     return pairs
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     if "=" not in text[:64] or "\n" in text:
         return None
     pairs = split_pairs(text)
@@ -229,3 +230,15 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
     if labels:
         rec["labels"] = labels
     return rec
+
+
+FORMAT: Final = Format(
+    "logfmt",
+    ("logfmt",),
+    (
+        Line(_parse, UPPER, 50),
+        Line(_parse, LOWER, 10),
+        Line(_parse, OTHER, 20),
+        Line(_parse, PAYLOAD, 30, claims='"=" in text[:64]'),
+    ),
+)

@@ -12,6 +12,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import PAYLOAD, AfterStamp, Format, Line
 from common.parsing.formats.access import add_request_line, source_of
 from common.parsing.levels import normalize_level
 
@@ -22,7 +23,7 @@ _CONTEXT_PAIR_RE: Final = re.compile(r', ([a-z][a-z ]*[a-z]): (?:"((?:[^"\\]|\\.
 _LABELED: Final = {"server": "server_name", "upstream": "upstream", "subrequest": "subrequest"}
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     """``rest`` is what follows the ``yyyy/MM/dd HH:mm:ss`` stamp."""
     m = _HEADER_RE.match(rest)
     if m is None:
@@ -79,3 +80,14 @@ def _add_context(rec: dict[str, Any], labels: dict[str, Any], context: str) -> N
         value = pairs.get(key)
         if value:
             labels[label] = value
+
+
+FORMAT: Final = Format(
+    "nginx_error",
+    ("nginx.error",),
+    (
+        AfterStamp(_tail, " ", 10, claims='style == "slash" and not start and rest[:2] == " ["'),
+        # nginx's error_log sent to syslog keeps its own stamp (detect._nginx_payload reads it).
+        Line("_nginx_payload", PAYLOAD, 60, claims='text[4:5] == "/" and " [" in text[19:30]'),
+    ),
+)

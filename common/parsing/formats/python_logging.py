@@ -11,6 +11,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import UPPER, AfterStamp, Format, Line
 from common.parsing.levels import normalize_level
 from common.parsing.numbers import INTS, to_int
 
@@ -30,7 +31,7 @@ def _record(ts: str | None, level: str, logger: str, msg: str) -> dict[str, Any]
     return rec
 
 
-def parse_basic(text: str, ctx: Context) -> dict[str, Any] | None:
+def _basic(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _BASIC_RE.match(text)
     if m is None:
         return None
@@ -39,7 +40,7 @@ def parse_basic(text: str, ctx: Context) -> dict[str, Any] | None:
     return _record("", level, m.group(2), m.group(3))
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     second = rest[1:2]
     if second == "-":
         if rest[:3] != " - ":
@@ -64,3 +65,6 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     if context is not None:
         rec["labels"] = {"request_context": context}
     return rec
+
+
+FORMAT: Final = Format("python", ("python",), (Line(_basic, UPPER, 40), AfterStamp(_tail, " ", 40)))

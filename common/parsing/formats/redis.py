@@ -10,6 +10,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import DIGIT, Format, Line
 from common.parsing.timestamps import MONTH_DIGITS
 
 _REDIS_RE: Final = re.compile(
@@ -19,7 +20,7 @@ _REDIS_RE: Final = re.compile(
 _LEVELS: Final = {".": "debug", "-": "trace", "*": "notice", "#": "warn"}
 
 
-def parse(text: str, ctx: Context) -> dict[str, Any] | None:
+def _parse(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _REDIS_RE.match(text)
     if m is None:
         return None
@@ -35,3 +36,6 @@ def parse(text: str, ctx: Context) -> dict[str, Any] | None:
         "labels": {"redis_role": role},
         "event": {"dataset": "redis"},
     }
+
+
+FORMAT: Final = Format("redis", ("redis",), (Line(_parse, DIGIT, 30, claims='":" in text[1:8]'),))

@@ -10,6 +10,7 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import REJECT, Context, StampFields, stamp_cache_slot
+from common.parsing.format import LOWER, UPPER, AfterStamp, Format, Line
 from common.parsing.levels import SYSLOG_SEVERITY
 from common.parsing.timestamps import MONTH_DIGITS, parse_offset
 
@@ -65,7 +66,7 @@ def _apply_priority(rec: dict[str, Any], pri: str | None) -> None:
     }
 
 
-def parse_tail(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
+def read_host_and_tag(rest: str, rec: dict[str, Any], with_host: bool = True) -> None:
     """Fill host/process/message from ``host tag[pid]: msg`` into ``rec``."""
     m = _TAIL_RE.match(rest)
     if m is None and with_host:
@@ -108,7 +109,7 @@ def _stamp_fields(key: str) -> StampFields | None:
 _SLOT: Final = stamp_cache_slot(yearless=True)
 
 
-def parse_rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:
+def _rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _RFC3164_RE.match(text)
     if m is None:
         return None
@@ -123,11 +124,11 @@ def parse_rfc3164(text: str, ctx: Context) -> dict[str, Any] | None:
     }
     if pri is not None:
         _apply_priority(rec, pri)
-    parse_tail(rest, rec)
+    read_host_and_tag(rest, rec)
     return rec
 
 
-def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
+def _rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
     m = _RFC5424_RE.match(text)
     if m is None:
         return None
@@ -159,3 +160,34 @@ def parse_rfc5424(text: str, ctx: Context) -> dict[str, Any] | None:
         syslog["structured_data"] = structured
     rec["message"] = msg[1:] if msg.startswith("\ufeff") else msg
     return rec
+
+
+def _rfc3339_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+    """`` host tag[pid]: msg`` after an RFC 3339 stamp with a colon in its offset: an rsyslog file."""
+    rec: dict[str, Any] = {"@timestamp": ts, "event": {"dataset": "syslog"}}
+    read_host_and_tag(rest[1:], rec)
+    if "process" not in rec:
+        return None
+    return rec
+
+
+_RFC5424_START_RE: Final = re.compile(r"<\d{1,3}>\d")
+
+FORMAT: Final = Format(
+    "syslog",
+    ("syslog", "syslog.rfc5424", "journald"),  # journald: short-precise, a BSD header with a fraction
+    (
+        Line(_rfc3164, UPPER, 30, claims='text[3:4] == " "', opens=True),
+        Line(_rfc3164, LOWER, 30, claims='text[3:4] == " "', opens=True),
+        Line(_rfc5424, "<", 10, claims="_RFC5424_START_RE.match(text) is not None", opens=True),
+        Line(_rfc3164, "<", 20, opens=True),
+        # journald's short-iso writes "+0000" (no colon): journald._short_iso_tail.
+        AfterStamp(
+            _rfc3339_tail,
+            " ",
+            60,
+            claims='separator == "T" and zone is not None and (":" in zone or zone == "Z")',
+            opens=True,
+        ),
+    ),
+)

@@ -6,12 +6,13 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import AfterStamp, Format
 from common.parsing.levels import normalize_level
 
 _TAIL_RE: Final = re.compile(r", ([A-Za-z]+) +(?:([A-Za-z][\w\-]*) +)?(.*)", re.DOTALL)
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     m = _TAIL_RE.match(rest)
     if m is None:
         return None
@@ -25,3 +26,6 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
     if component is not None:
         log["logger"] = component
     return {"@timestamp": ts, "message": msg, "log": log, "event": {"dataset": "windows.cbs"}}
+
+
+FORMAT: Final = Format("windows_cbs", ("windows.cbs",), (AfterStamp(_tail, ",", 10),))

@@ -14,13 +14,14 @@ import re
 from typing import Any, Final
 
 from common.parsing.context import Context
+from common.parsing.format import AFTER_OTHER, AfterStamp, Format
 from common.parsing.formats.json_lines import flat_labels
 from common.parsing.levels import normalize_level
 
 _CALLER_RE: Final = re.compile(r"([\w.@/\-]+\.go):(\d+)$")
 
 
-def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
+def _tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None:
     """``rest`` is what follows the time, starting with its tab."""
     parts = rest[1:].split("\t")
     word = parts[0]
@@ -60,3 +61,6 @@ def parse_tail(rest: str, ts: str | None, ctx: Context) -> dict[str, Any] | None
             log["origin"] = {"file": {"name": caller.group(1), "line": int(caller.group(2))}}
     rec["message"] = "\t".join(fields)
     return rec
+
+
+FORMAT: Final = Format("zap", ("zap",), (AfterStamp(_tail, AFTER_OTHER, 10, claims='rest[:1] == "\\t"'),))

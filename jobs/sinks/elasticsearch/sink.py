@@ -25,6 +25,7 @@ from typing import Protocol
 from common.schema.dead_letter import dead_letter, elasticsearch_reason
 from common.schema.stats import DEAD_LETTERED, Stat
 from jobs.elements import ALERT, DEADLETTER, WriteRequest
+from jobs.metrics import ElasticsearchObserver
 from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
 from jobs.sinks.elasticsearch.request_builder import action_line
 from jobs.sinks.elasticsearch.retry import (
@@ -59,6 +60,7 @@ class BulkWriter:
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 15.0,
         sleep: Callable[[float], None] = time.sleep,
+        observer: ElasticsearchObserver | None = None,
     ) -> None:
         self._send = send
         self._dead_letters = dead_letters
@@ -68,6 +70,7 @@ class BulkWriter:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._sleep = sleep
+        self._observer = observer or ElasticsearchObserver()
         self.retries = 0
 
     def write(self, requests: list[WriteRequest]) -> list[Stat]:
@@ -75,9 +78,11 @@ class BulkWriter:
         stats: list[Stat] = []
         letters: list[tuple[str, str]] = []
         to_index: list[WriteRequest] = []
+        deadletter_requests = 0  # dead letters made upstream: not Elasticsearch's rejections
         for request in requests:
             kind, doc_id, index, body, stat = request
             if kind == DEADLETTER:
+                deadletter_requests += 1
                 letters.append((doc_id, body))
                 if stat is not None:
                     stats.append(stat)
@@ -98,6 +103,7 @@ class BulkWriter:
                 stats.append(stat)
         if letters:
             self._dead_letters.send_all(self._topic, letters)
+            self._observer.documents_rejected(len(letters) - deadletter_requests)
         return stats
 
     def index(self, documents: list[tuple[str, str, str]]) -> list[Outcome]:
@@ -112,9 +118,11 @@ class BulkWriter:
                     index, doc_id, body = documents[position]
                     lines.append(action_line(index, doc_id))
                     lines.append(body)
+                started = time.perf_counter()
                 try:
                     response = self._send(lines)
                 except TransientBulkError as exc:
+                    self._observer.bulk_request((time.perf_counter() - started) * 1000)
                     log.warning(
                         "bulk request of %d documents failed (%s); retrying in %.1fs",
                         len(pending),
@@ -123,6 +131,7 @@ class BulkWriter:
                     )
                     delay = self._backoff(delay)
                     continue
+                self._observer.bulk_request((time.perf_counter() - started) * 1000)
                 items = response.get("items", [])
                 retry: list[int] = []
                 for position, item in zip(pending, items, strict=False):
@@ -154,6 +163,7 @@ class BulkWriter:
 
     def _backoff(self, delay: float) -> float:
         self.retries += 1
+        self._observer.bulk_retry()
         self._sleep(delay * (0.5 + random.random() / 2))
         return min(delay * 2, self._backoff_max_s)
 
@@ -186,12 +196,13 @@ class ElasticsearchSink:
         self._dead_letters = dead_letters
         self._writer: BulkWriter | None = None
 
-    def open(self) -> None:
+    def open(self, observer: ElasticsearchObserver | None = None) -> None:
         self._writer = BulkWriter(
             make_bulk_sender(self._config),
             self._dead_letters,
             self._config.deadletter_topic,
             max_docs=self._config.bulk_docs,
+            observer=observer,
         )
 
     def write(self, requests: list[WriteRequest]) -> list[Stat]:

@@ -55,3 +55,17 @@ def test_job_config_from_env() -> None:
     assert config.topics.logs == ("a", "b")
     with pytest.raises(ValueError, match="LOGFLOW_START_FROM"):
         JobConfig.from_env({"LOGFLOW_START_FROM": "yesterday"})
+
+
+def test_job_flink_settings_from_env_are_layered_over_logflows_own() -> None:
+    config = JobConfig.from_env(
+        {"LOGFLOW_JOB_FLINK_CONF": "python.execution-mode=thread, pipeline.object-reuse = true\nx.y=a=b"}
+    )
+    assert config.flink_settings == (
+        ("python.execution-mode", "thread"),
+        ("pipeline.object-reuse", "true"),
+        ("x.y", "a=b"),
+    )
+    assert JobConfig.from_env({}).flink_settings == ()
+    with pytest.raises(ValueError, match="LOGFLOW_JOB_FLINK_CONF"):
+        JobConfig.from_env({"LOGFLOW_JOB_FLINK_CONF": "python.execution-mode"})
