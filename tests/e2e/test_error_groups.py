@@ -156,10 +156,17 @@ def redis_windows(pipeline: Pipeline) -> dict[int, Counter[str]]:
 def await_exact_counts(
     pipeline: Pipeline, stream: ErrorStream, timeout_s: float = 180
 ) -> dict[str, ErrorGroup]:
-    def counted() -> bool:
-        return {f: g.count for f, g in redis_groups(pipeline).items()} == dict(stream.counts)
+    seen: dict[str, int] = {}
 
-    wait_for(f"the groups to count {dict(stream.counts)}", counted, timeout_s, 1.0)
+    def counted() -> bool:
+        seen.clear()
+        seen.update({f: g.count for f, g in redis_groups(pipeline).items()})
+        return seen == dict(stream.counts)
+
+    try:
+        wait_for(f"the groups to count {dict(stream.counts)}", counted, timeout_s, 1.0)
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; Redis counts: {seen}") from None
     time.sleep(3)  # a write still in flight would overshoot now
     groups = redis_groups(pipeline)
     assert {f: g.count for f, g in groups.items()} == dict(stream.counts)
