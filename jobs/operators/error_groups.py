@@ -68,16 +68,17 @@ class ErrorGroups(KeyedProcessFunction):
     def process_element(self, value: ErrorSighting, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         sighting = value
         state = GroupState.from_json(self._state.value())
-        was_dirty = state.dirty
         announcement = count_sighting(
             state, sighting, self._config.errors_regression_seconds, self._config.window_seconds
         )
         self._state.update(state.to_json())
         timers = ctx.timer_service()
-        if not was_dirty:
-            timers.register_processing_time_timer(timers.current_processing_time() + FLUSH_DELAY_MS)
+        # On every sighting, at the next whole FLUSH_DELAY_MS: Flink keeps one timer per key and
+        # instant, so this is at most one write per key and period, and a group dirtied again after
+        # a restore never depends on a timer restored from the checkpoint.
+        now = timers.current_processing_time()
+        timers.register_processing_time_timer((now // FLUSH_DELAY_MS + 1) * FLUSH_DELAY_MS)
         if not sighting.late:
-            # Registering the same instant again is free: Flink keeps one timer per key and time.
             timers.register_event_time_timer(window_end_ms(sighting.ts_ms, self._config.window_seconds) - 1)
         if announcement is None:
             return
