@@ -10,6 +10,10 @@ template, one variant at a time, alternating the order each round:
 - ``logflow``: the job's documents with its deterministic ids (``topic:partition:offset``);
 - ``logflow-auto-id``: the same documents, ids left to Elasticsearch (its append-only path skips
   the per-document id lookup; exactly-once replays need deterministic ids, so this is a reference);
+- ``logflow-indexed-ids``: the job's documents and ids under the mapping before issue 16, where
+  ``event.id`` (a copy of ``_id``) was an indexed keyword and the Kafka offset had a points index
+  (today: ``_source`` only, and doc values only);
+- ``logflow-refresh-5s``: the job's documents and ids, indices refreshed every 5 s instead of 1 s;
 - ``rsyslog-fields``: only the fields the rsyslog peer writes for the same lines (``@timestamp``,
   ``host.name``, ``process.name``, ``process.pid``, ``message``, ``event.dataset``,
   ``event.original``, ``event.ingested``), with logflow's ids;
@@ -24,6 +28,7 @@ Prints JSON.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -40,7 +45,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from measure import searchable_count, service_cpu_seconds  # noqa: E402
 
 from common.settings import ElasticsearchSettings  # noqa: E402
-from jobs.sinks.elasticsearch.template import install_index_template  # noqa: E402
+from jobs.sinks.elasticsearch.template import index_template  # noqa: E402
 
 INPUT = REPO / "tests" / "data" / "loghub" / "Linux_2k.log"
 RSYSLOG_FIELDS = ("@timestamp", "host", "process", "message", "event")
@@ -83,18 +88,39 @@ def rsyslog_shaped(source: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-VARIANTS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], bool]] = {
-    "logflow": (lambda source: source, True),
-    "logflow-auto-id": (lambda source: source, False),
-    "rsyslog-fields": (rsyslog_shaped, True),
-    "rsyslog-fields-auto-id": (rsyslog_shaped, False),
+def indexed_ids(template: dict[str, Any]) -> None:
+    """The mapping before issue 16: ``event.id`` an indexed keyword with doc values (a copy of
+    ``_id``), and the Kafka offset with a points index."""
+    properties = template["template"]["mappings"]["properties"]
+    properties["event"]["properties"]["id"] = {"type": "keyword"}
+    properties["logflow"]["properties"]["kafka"]["properties"]["offset"] = {"type": "long"}
+
+
+def refresh_5s(template: dict[str, Any]) -> None:
+    template["template"]["settings"]["index"]["refresh_interval"] = "5s"
+
+
+def unchanged(source: dict[str, Any]) -> dict[str, Any]:
+    return source
+
+
+# name: (document shape, deterministic ids, change to the index template)
+VARIANTS: dict[
+    str, tuple[Callable[[dict[str, Any]], dict[str, Any]], bool, Callable[[dict[str, Any]], None] | None]
+] = {
+    "logflow": (unchanged, True, None),
+    "logflow-auto-id": (unchanged, False, None),
+    "logflow-indexed-ids": (unchanged, True, indexed_ids),
+    "logflow-refresh-5s": (unchanged, True, refresh_5s),
+    "rsyslog-fields": (rsyslog_shaped, True, None),
+    "rsyslog-fields-auto-id": (rsyslog_shaped, False, None),
 }
 
 
 def bulk_bodies(documents: list[Document], prefix: str, variant: str) -> list[str]:
     import orjson
 
-    shape, with_ids = VARIANTS[variant]
+    shape, with_ids, _ = VARIANTS[variant]
     bodies = []
     for start in range(0, len(documents), BULK_DOCS):
         lines: list[bytes] = []
@@ -108,8 +134,12 @@ def bulk_bodies(documents: list[Document], prefix: str, variant: str) -> list[st
     return bodies
 
 
-def index_variant(es: Any, bodies: list[str], prefix: str, total: int) -> dict[str, float]:
-    install_index_template(es, prefix)
+def index_variant(es: Any, bodies: list[str], prefix: str, total: int, variant: str) -> dict[str, float]:
+    template = copy.deepcopy(index_template(prefix))  # its mappings are the shared ECS_PROPERTIES
+    change = VARIANTS[variant][2]
+    if change is not None:
+        change(template)
+    es.indices.put_index_template(name=f"{prefix}-logflow", **template)
     queue = list(reversed(bodies))
     lock = threading.Lock()
     errors: list[str] = []
@@ -165,7 +195,7 @@ def main() -> int:
         for name in order:
             prefix = f"escost-{tag}-{round_number}-{name}"
             bodies = bulk_bodies(documents, prefix, name)
-            runs[name].append(index_variant(es, bodies, prefix, len(documents)))
+            runs[name].append(index_variant(es, bodies, prefix, len(documents), name))
             print(f"round {round_number} {name}: {runs[name][-1]}", file=sys.stderr)
     medians = {
         name: {key: round(statistics.median(r[key] for r in values), 1) for key in values[0]}

@@ -44,6 +44,7 @@ UID_ALERTS_SINK = "alerts-kafka-sink"
 UID_WINDOW_STATS = "window-statistics"
 UID_STATS_SINK = "window-statistics-sink"
 UID_ERROR_GROUPS = "error-groups"
+MAX_PARALLELISM = 128
 
 
 def flink_configuration(config: JobConfig) -> Any:
@@ -52,6 +53,10 @@ def flink_configuration(config: JobConfig) -> Any:
     conf = Configuration()
     conf.set_string("pipeline.name", config.name)
     conf.set_string("parallelism.default", str(config.parallelism))
+    # Keyed state is split into this many key groups, the most a job restored from this state can
+    # ever run at. Fixed, because a restore with another value fails: 128 is what Flink derives
+    # for any parallelism up to 85, so savepoints taken before it was set still restore.
+    conf.set_string("pipeline.max-parallelism", str(MAX_PARALLELISM))
     conf.set_string("execution.checkpointing.interval", f"{config.checkpoint_interval_ms} ms")
     conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
     conf.set_string(

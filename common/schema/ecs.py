@@ -58,7 +58,10 @@ ECS_PROPERTIES: dict[str, Any] = {
             "original": {"type": "keyword", "index": False, "doc_values": False},
             "dataset": _KEYWORD,
             "ingested": {"type": "date"},
-            "id": _KEYWORD,
+            # The document's ``_id`` (``document_id``), which is searchable itself (``ids`` query, a
+            # term on ``_id``); indexing this copy too, a unique term per document, cost
+            # Elasticsearch ~20% of its CPU per document (bench/README.md, "Elasticsearch's share").
+            "id": {"type": "keyword", "index": False, "doc_values": False},
             "kind": _KEYWORD,
             "reason": _KEYWORD,
             "action": _KEYWORD,
@@ -172,7 +175,9 @@ ECS_PROPERTIES: dict[str, Any] = {
                 "properties": {
                     "topic": _KEYWORD,
                     "partition": {"type": "integer"},
-                    "offset": {"type": "long"},
+                    # Doc values only: sorting and range filters still work (from doc values), without
+                    # a points index that no query of ours uses and every document pays for.
+                    "offset": {"type": "long", "index": False},
                     # The record's place among those its message fanned out into (OTLP).
                     "index": {"type": "integer"},
                 }

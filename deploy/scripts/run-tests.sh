@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 LOGFLOW=.venv/bin/logflow
+# Two TaskManagers: tests/e2e/test_faults.py rescales over both and kills one of them.
+export LOGFLOW_TASKMANAGERS="${LOGFLOW_TASKMANAGERS:-2}"
 phase_start=$SECONDS
 phase() { printf '[test %s] %s (+%ss)\n' "$(date +%H:%M:%S)" "$*" "$((SECONDS - phase_start))"; phase_start=$SECONDS; }
 

@@ -157,6 +157,10 @@ def flink_overrides(
         "taskmanager.bind-host": LOOPBACK,
         "taskmanager.host": LOOPBACK,
         "taskmanager.numberOfTaskSlots": slots,
+        # Spread each job's slots over the TaskManagers rather than filling the first one: a job
+        # at parallelism 4 on two TaskManagers then really runs on both, and losing one machine
+        # costs half of its subtasks, not all of them (Flink's default, NONE, packs them).
+        "taskmanager.load-balance.mode": "SLOTS",
         "taskmanager.memory.process.size": taskmanager_process_size,
         # PyFlink's Python workers draw on managed memory; give them a generous share.
         "taskmanager.memory.managed.fraction": 0.4,

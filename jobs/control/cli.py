@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from common.settings import KafkaSettings, RedisSettings, TopicSettings, flink_rest_url
 
@@ -19,11 +19,28 @@ def configure_job(parser: argparse.ArgumentParser) -> None:
     submit = sub.add_parser(
         "submit", help="submit the pipeline to the running cluster and wait until RUNNING"
     )
-    submit.add_argument("--from-savepoint", help="restore from this savepoint path")
+    submit.add_argument(
+        "--from-savepoint",
+        help="restore from this savepoint (or checkpoint) path instead of the latest retained state",
+    )
+    submit.add_argument(
+        "--fresh",
+        action="store_true",
+        help="do not resume from the latest retained checkpoint; start from the consumer group's offsets",
+    )
     submit.add_argument(
         "--timeout", type=float, default=240.0, help="seconds to wait for RUNNING (default 240)"
     )
     submit.set_defaults(handler=_job_submit)
+    rescale = sub.add_parser(
+        "rescale",
+        help="stop the running job with a savepoint and resubmit it from there at a new parallelism",
+    )
+    rescale.add_argument("--parallelism", "-p", type=int, required=True, help="the new parallelism")
+    rescale.add_argument("--dir", help="savepoint directory (default: the cluster's savepoint dir)")
+    rescale.add_argument("--timeout", type=float, default=300.0, help="seconds for each step (default 300)")
+    rescale.add_argument("--json", action="store_true", help="print the report as JSON")
+    rescale.set_defaults(handler=_job_rescale)
     status = sub.add_parser("status", help="show the pipeline job's state and checkpoints")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=_job_status)
@@ -59,25 +76,43 @@ def _fail(message: str) -> int:
 
 
 def _job_submit(args: argparse.Namespace) -> int:
-    from jobs.control.flink_rest import FlinkError
-    from jobs.control.submit import SubmitError, run_flink_submit
+    import os
 
-    name = _job_name()
+    from jobs.control.config import JobConfig
+    from jobs.control.flink_rest import FlinkError
+    from jobs.control.lifecycle import resume_point, submit_and_wait
+    from jobs.control.resume import ResumeError
+    from jobs.control.submit import SubmitError
+
+    config = JobConfig.from_env()
+    name = config.name
     rest = _rest()
+    hint = ""
     try:
         active = rest.active_job(name)
         if active is not None:
             print(f"{name} is already {active.state} as job {active.job_id}; not submitting again")
             return 0
-        previous = {job.job_id for job in rest.jobs()}
+        restore_from: str | None = args.from_savepoint
+        parallelism: int | None = None
+        if restore_from is None and not args.fresh:
+            point = resume_point(config)
+            if point is not None:
+                restore_from = str(point.path)
+                # As it ran (after `logflow job rescale`), unless LOGFLOW_PARALLELISM says otherwise.
+                if not os.environ.get("LOGFLOW_PARALLELISM"):
+                    parallelism = point.parallelism
+                hint = "; to start without that state: logflow job submit --fresh"
+                print(
+                    f"resuming {name} from {point.kind} of job {point.job_id} "
+                    f"at parallelism {parallelism or config.parallelism}: {point.path}"
+                )
+            else:
+                print(f"no retained state of an earlier {name} job: starting from the group's offsets")
         started = time.monotonic()
-        run_flink_submit(args.from_savepoint)
-        try:
-            job = rest.wait_running(name, args.timeout, previous)
-        except FlinkError as exc:
-            return _fail(f"{exc}{_abandon_submission(rest, name, previous)}")
-    except (FlinkError, SubmitError) as exc:
-        return _fail(str(exc))
+        job = submit_and_wait(rest, config, restore_from, args.timeout, parallelism)
+    except (FlinkError, SubmitError, ResumeError) as exc:
+        return _fail(f"{exc}{hint}")
     finally:
         rest.close()
     ui = f"{flink_rest_url()}/#/job/running/{job.job_id}/overview"
@@ -85,26 +120,30 @@ def _job_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _abandon_submission(rest: Any, name: str, previous: set[str]) -> str:
-    """Cancel the job this submit started but could not see running, and say what may explain it.
+def _job_rescale(args: argparse.Namespace) -> int:
+    from jobs.control.config import JobConfig
+    from jobs.control.flink_rest import FlinkError
+    from jobs.control.lifecycle import RescaleError, rescale
+    from jobs.control.resume import ResumeError
+    from jobs.control.submit import SubmitError
 
-    A job left behind would keep restarting (and a second submit would find it "already active");
-    the usual cause on a small cluster is that other jobs hold every task slot.
-    """
-    from jobs.control.flink_rest import ACTIVE_STATES, FlinkError
-
-    notes = []
+    rest = _rest()
     try:
-        free, total = rest.slots()
-        notes.append(f"{free} of {total} task slots free (jobs holding them: {rest.base_url}/#/job/running)")
-        for job in rest.jobs():
-            mine = job.name == name and job.job_id not in previous
-            if mine and job.state in ACTIVE_STATES and job.state != "CANCELLING":
-                rest.cancel(job.job_id)
-                notes.append(f"cancelled {job.job_id} so that it does not keep restarting")
-    except FlinkError as exc:
-        notes.append(f"could not clean up: {exc}")
-    return "; " + "; ".join(notes) if notes else ""
+        report = rescale(rest, JobConfig.from_env(), args.parallelism, args.dir, args.timeout)
+    except (FlinkError, SubmitError, ResumeError, RescaleError) as exc:
+        return _fail(str(exc))
+    finally:
+        rest.close()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    print(
+        f"rescaled {report.name} from parallelism {report.from_parallelism} to {report.to_parallelism}\n"
+        f"  stopped job {report.old_job_id} with savepoint {report.savepoint} ({report.stop_s:.1f}s)\n"
+        f"  resubmitted from it as job {report.new_job_id}, every task RUNNING\n"
+        f"  unavailable {report.unavailable_s:.1f}s (stop request until the new job ran)"
+    )
+    return 0
 
 
 def _job_status(args: argparse.Namespace) -> int:

@@ -26,6 +26,19 @@ class JobSummary:
     duration_ms: int
 
 
+def stop_request(target_directory: str | None) -> dict[str, Any]:
+    """The body of ``POST /jobs/:id/stop``: a savepoint, then the job stops without draining.
+
+    ``drain`` would first advance the watermark to the end of time, firing every open window and
+    flushing the multi-line buffers as if the stream had ended; without it they stay in the
+    savepoint and carry on in the job restored from it.
+    """
+    body: dict[str, Any] = {"drain": False, "formatType": "CANONICAL"}
+    if target_directory:
+        body["targetDirectory"] = target_directory
+    return body
+
+
 class FlinkRest:
     def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
         self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
@@ -89,6 +102,17 @@ class FlinkRest:
             time.sleep(1.0)
         raise FlinkError(f"job {name} is not RUNNING after {timeout_s:.0f}s (last state: {last_state})")
 
+    def taskmanagers_of(self, job_id: str) -> set[str]:
+        """The TaskManagers (resource ids) that run at least one of the job's subtasks."""
+        found: set[str] = set()
+        for vertex in self.job_details(job_id).get("vertices", []):
+            body = self._request("GET", f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")
+            found.update(str(tm.get("taskmanager-id")) for tm in body.get("taskmanagers", []))
+        return found
+
+    def taskmanager_count(self) -> int:
+        return len(self._request("GET", "/taskmanagers").get("taskmanagers", []))
+
     def slots(self) -> tuple[int, int]:
         """(available, total) task slots of the cluster."""
         body = self._request("GET", "/overview")
@@ -111,6 +135,15 @@ class FlinkRest:
         if target_directory:
             body["target-directory"] = target_directory
         trigger = self._request("POST", f"/jobs/{job_id}/savepoints", json=body)["request-id"]
+        return self._await_savepoint(job_id, trigger, timeout_s)
+
+    def stop_with_savepoint(self, job_id: str, target_directory: str | None, timeout_s: float) -> str:
+        """Stop the job with a savepoint (it ends FINISHED); returns the savepoint's location."""
+        body = stop_request(target_directory)
+        trigger = self._request("POST", f"/jobs/{job_id}/stop", json=body)["request-id"]
+        return self._await_savepoint(job_id, trigger, timeout_s)
+
+    def _await_savepoint(self, job_id: str, trigger: str, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             status = self._request("GET", f"/jobs/{job_id}/savepoints/{trigger}")
@@ -127,6 +160,12 @@ class FlinkRest:
         """End-to-end durations of the completed checkpoints Flink still remembers."""
         history = self._request("GET", f"/jobs/{job_id}/checkpoints").get("history", [])
         return [c["end_to_end_duration"] / 1000 for c in history if c.get("status") == "COMPLETED"]
+
+    def restored_from(self, job_id: str) -> str | None:
+        """The checkpoint or savepoint the job started from, None if it started without state."""
+        body = self._request("GET", f"/jobs/{job_id}/checkpoints")
+        restored = (body.get("latest") or {}).get("restored") or {}
+        return str(restored["external_path"]) if restored.get("external_path") else None
 
     def checkpoint_summary(self, job_id: str) -> dict[str, Any]:
         body = self._request("GET", f"/jobs/{job_id}/checkpoints")

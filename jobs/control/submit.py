@@ -18,6 +18,11 @@ class SubmitError(Exception):
     pass
 
 
+def flink_conf_dir() -> Path:
+    """The cluster's configuration: FLINK_CONF_DIR, or the one `logflow stack up` writes."""
+    return Path(os.environ.get("FLINK_CONF_DIR", "") or logflow_home() / "flink" / "conf")
+
+
 @dataclass(frozen=True)
 class SubmitPaths:
     flink_bin: Path
@@ -31,7 +36,7 @@ class SubmitPaths:
 
         home = logflow_home()
         flink_bin = Path(pyflink.__file__).resolve().parent / "bin" / "flink"
-        conf_dir = Path(os.environ.get("FLINK_CONF_DIR", "") or home / "flink" / "conf")
+        conf_dir = flink_conf_dir()
         jar = Path(
             os.environ.get("LOGFLOW_KAFKA_CONNECTOR_JAR", "")
             or home / "cache" / "jars" / "flink-sql-connector-kafka.jar"
@@ -74,8 +79,14 @@ def flink_run_command(paths: SubmitPaths, rest_url: str, from_savepoint: str | N
     return command
 
 
-def run_flink_submit(from_savepoint: str | None = None, timeout_s: float = 180.0) -> str:
-    """Run `flink run --detached`; returns its output. Raises SubmitError on failure."""
+def run_flink_submit(
+    from_savepoint: str | None = None, timeout_s: float = 180.0, parallelism: int | None = None
+) -> str:
+    """Run `flink run --detached`; returns its output. Raises SubmitError on failure.
+
+    ``parallelism`` overrides LOGFLOW_PARALLELISM for this submission (the client reads it when it
+    builds the graph).
+    """
     paths = SubmitPaths.discover()
     paths.check()
     env = {
@@ -83,6 +94,8 @@ def run_flink_submit(from_savepoint: str | None = None, timeout_s: float = 180.0
         "FLINK_CONF_DIR": str(paths.conf_dir),
         "PYFLINK_CLIENT_EXECUTABLE": str(paths.python),
     }
+    if parallelism is not None:
+        env["LOGFLOW_PARALLELISM"] = str(parallelism)
     command = flink_run_command(paths, flink_rest_url(), from_savepoint)
     try:
         result = subprocess.run(

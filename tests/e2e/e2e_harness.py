@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,43 @@ def taskmanager_pid(index: int = 1) -> int:
     pid = taskmanagers.pid(StackLayout.from_env(), index)
     assert pid is not None, f"no pid file for TaskManager {index} under {StackLayout.from_env().run}"
     return pid
+
+
+def stack(*args: str, **env: str) -> None:
+    """Run `logflow stack ...` (with extra environment, e.g. LOGFLOW_TASKMANAGERS) and check it worked."""
+    result = subprocess.run(
+        [LOGFLOW, "stack", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"logflow stack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def syslog_lines(tag: str, count: int) -> list[str]:
+    return [
+        f"Nov 22 10:{i // 60 % 60:02d}:{i % 60:02d} node-{i % 4} worker[{i}]: {tag} event {i}"
+        for i in range(count)
+    ]
+
+
+def produce_in_background(
+    pipeline: Pipeline, lines: list[str], chunks: int, pause_s: float
+) -> tuple[threading.Thread, list[str]]:
+    """Produce ``lines`` in ``chunks`` with a pause after each; the ids fill in as they are sent."""
+    ids: list[str] = []
+    size = max(1, len(lines) // chunks)
+
+    def run() -> None:
+        for start in range(0, len(lines), size):
+            ids.extend(pipeline.produce(lines[start : start + size]))
+            time.sleep(pause_s)
+
+    thread = threading.Thread(target=run, name="e2e-producer")
+    thread.start()
+    return thread, ids
 
 
 def free_port() -> int:

@@ -5,44 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import threading
 import time
 
 import pytest
-from e2e_harness import LOGFLOW, Pipeline, taskmanager_pid, wait_for
+from e2e_harness import Pipeline, produce_in_background, stack, syslog_lines, taskmanager_pid, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _lines(tag: str, count: int) -> list[str]:
-    return [
-        f"Nov 22 10:{i // 60 % 60:02d}:{i % 60:02d} node-{i % 4} worker[{i}]: {tag} event {i}"
-        for i in range(count)
-    ]
-
-
-def _produce_in_background(
-    pipeline: Pipeline, lines: list[str], chunks: int, pause_s: float
-) -> tuple[threading.Thread, list[str]]:
-    ids: list[str] = []
-    size = max(1, len(lines) // chunks)
-
-    def run() -> None:
-        for start in range(0, len(lines), size):
-            ids.extend(pipeline.produce(lines[start : start + size]))
-            time.sleep(pause_s)
-
-    thread = threading.Thread(target=run, name="e2e-producer")
-    thread.start()
-    return thread, ids
-
-
-def _stack(*args: str) -> None:
-    result = subprocess.run(
-        [LOGFLOW, "stack", *args], capture_output=True, text=True, timeout=600, check=False
-    )
-    assert result.returncode == 0, f"logflow stack {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
 def _assert_exactly_once(pipeline: Pipeline, ids: list[str]) -> None:
@@ -56,12 +24,12 @@ def _assert_exactly_once(pipeline: Pipeline, ids: list[str]) -> None:
 
 
 def test_taskmanager_killed_mid_stream(pipeline: Pipeline) -> None:
-    thread, ids = _produce_in_background(pipeline, _lines("crash", 3000), chunks=30, pause_s=0.5)
+    thread, ids = produce_in_background(pipeline, syslog_lines("crash", 3000), chunks=30, pause_s=0.5)
     wait_for("the job to have indexed part of the stream", lambda: pipeline.count() >= 300, 120, 0.5)
 
     os.kill(taskmanager_pid(1), signal.SIGKILL)
     time.sleep(2)
-    _stack("up", "--only", "flink-taskmanager")
+    stack("up", "--only", "flink-taskmanager")
     thread.join(300)
     assert not thread.is_alive()
     pipeline.wait_job_running(300)
@@ -70,13 +38,13 @@ def test_taskmanager_killed_mid_stream(pipeline: Pipeline) -> None:
 
 
 def test_elasticsearch_down_for_30_seconds(pipeline: Pipeline) -> None:
-    _stack("down", "--only", "elasticsearch")
+    stack("down", "--only", "elasticsearch")
     try:
         outage_started = time.monotonic()
-        thread, ids = _produce_in_background(pipeline, _lines("outage", 600), chunks=30, pause_s=1.0)
+        thread, ids = produce_in_background(pipeline, syslog_lines("outage", 600), chunks=30, pause_s=1.0)
         thread.join(120)
         time.sleep(max(0.0, 30 - (time.monotonic() - outage_started)))
     finally:
-        _stack("up", "--only", "elasticsearch")
+        stack("up", "--only", "elasticsearch")
     assert pipeline.job_state() == "RUNNING"
     _assert_exactly_once(pipeline, ids)

@@ -3,8 +3,9 @@ import io
 
 import pytest
 
-from jobs.control.cli import _abandon_submission, iter_lines, parse_duration
+from jobs.control.cli import iter_lines, parse_duration
 from jobs.control.flink_rest import FlinkError, JobSummary
+from jobs.control.lifecycle import abandon_submission
 
 
 def test_iter_lines_splits_on_newline_only_and_keeps_bytes() -> None:
@@ -55,12 +56,12 @@ def test_a_submit_that_never_ran_cancels_only_its_own_job_and_reports_the_slots(
             JobSummary("done", "pipeline", "FAILED", 0, 0),
         ]
     )
-    note = _abandon_submission(cluster, "pipeline", previous={"old", "other"})
+    note = abandon_submission(cluster, "pipeline", previous={"old", "other"})
     assert cluster.cancelled == ["new"]
     assert "0 of 2 task slots free" in note and "cancelled new" in note
 
 
 def test_a_submit_cleanup_that_cannot_reach_flink_says_so() -> None:
     cluster = _Cluster([JobSummary("new", "pipeline", "RESTARTING", 2, 0)], down=True)
-    note = _abandon_submission(cluster, "pipeline", previous=set())
+    note = abandon_submission(cluster, "pipeline", previous=set())
     assert cluster.cancelled == [] and "could not clean up" in note

@@ -171,3 +171,8 @@ def test_up_prints_each_flink_process_metrics_endpoint(tmp_path: Path) -> None:
         ("flink-taskmanager-1", 19250),
         ("flink-taskmanager-2", 19251),
     ]
+
+
+def test_jobs_are_spread_over_the_taskmanagers(tmp_path: Path) -> None:
+    overrides = configs.flink_overrides(StackPorts(), tmp_path, Path("/py"), "4096m", "1024m", slots=4)
+    assert configs.merge_dotted({}, overrides)["taskmanager"]["load-balance"]["mode"] == "SLOTS"
