@@ -219,8 +219,9 @@ def pipeline() -> Iterator[Pipeline]:
     """A private pipeline per test: each test's "exactly three groups" is about its own groups only."""
     instance = Pipeline(
         suffix=uuid.uuid4().hex[:10],
-        # Disorder above the TaskManager test's outage (the source's INTERVAL takes at most 99 s): a partition catching up ahead of the other
-        # must not make the other's backlog late (late records count in no window).
+        # Disorder above the TaskManager test's outage (at most 99 s: the source's INTERVAL has two
+        # digits), so a partition catching up ahead of the other cannot make the other's backlog late
+        # (late records count in no window).
         job_env={
             "LOGFLOW_ERRORS_REGRESSION_SECONDS": str(QUIET_S),
             "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "90",
