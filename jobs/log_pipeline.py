@@ -2,10 +2,12 @@
 
 The graph (``build_pipeline``), every place data leaves marked ``=>``::
 
-    logs topic(s) ──> SQL window: ARRAY_AGG per 100 ms, per partition and offset bucket  [sources]
-                          │ batches
+    logs topic(s) ──> SQL window: ARRAY_AGG per 100 ms and partition                  [sources]
+                          │ batches, key_by topic:partition (each partition's in order on one subtask)
                       normalize-and-apply-rules <── rules topic (broadcast state)       [operators]
-                          │   per batch: parse, then rules (common.processing), then
+                          │   per batch: join multi-line events (keyed state, timers: a quiet
+                          │   stream's last event is emitted by the timer, written as below),
+                          │   parse, then rules (common.processing), then
                           │   => Elasticsearch: documents and alerts           [sinks.elasticsearch]
                           │   => dead-letter topic: failures and rejects       [sinks.dead_letter]
                           │ side: alerts ─────────────────────────────────────┐
@@ -105,10 +107,14 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     threshold_tag = OutputTag("threshold-candidates", pickled)
     errors_tag = OutputTag("error-sightings", pickled)
 
-    # Writes documents to Elasticsearch and failures to the dead-letter topic, then emits the
-    # statistics of each batch (main output), alerts and threshold candidates (side outputs).
+    # Joins multi-line events, writes documents to Elasticsearch and failures to the dead-letter
+    # topic, then emits the statistics of each batch (main output), alerts, threshold candidates
+    # and error sightings (side outputs).
+    # Keyed by partition: each partition's batches reach one subtask, in order, so that multi-line
+    # events can be joined there (docs/multiline.md); the key also scopes the joiner's state.
     statistics = (
-        logs.connect(rule_changes.broadcast(rules_state))
+        logs.key_by(lambda batch: f"{batch[0]}:{batch[1]}", key_type=Types.STRING())
+        .connect(rule_changes.broadcast(rules_state))
         .process(
             NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag, errors_tag),
             output_type=pickled,

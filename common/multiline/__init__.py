@@ -11,7 +11,7 @@ from common.multiline.config import (
     load_config,
     parse_config,
 )
-from common.multiline.joiner import NO_DEADLINE, Joiner, StateError
+from common.multiline.joiner import NO_DEADLINE, Joiner, StateError, state_deadline
 from common.multiline.pool import JoinerPool, join_all
 from common.multiline.rules import JoinRule
 from common.multiline.shapes import BUILTINS
@@ -36,5 +36,6 @@ __all__ = [
     "parse_config",
     "record_id",
     "source_of",
+    "state_deadline",
     "stream_key",
 ]

@@ -237,6 +237,19 @@ class Joiner:
         return joiner
 
 
+def state_deadline(data: bytes) -> int:
+    """The flush deadline held in ``to_state`` bytes without restoring them (``NO_DEADLINE`` for b"").
+
+    For the operator's timer: it looks at every pending stream of a key, most of them not due.
+    """
+    if not data:
+        return NO_DEADLINE
+    try:
+        return int(_HEADER.unpack_from(data, 0)[6])
+    except struct.error:
+        raise StateError("truncated joiner state") from None
+
+
 def _decode(data: bytes, position: int, length: int) -> str:
     if position + length > len(data):
         raise StateError("truncated joiner state")

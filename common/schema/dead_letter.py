@@ -7,6 +7,7 @@ the record's ``event.id``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from common.clock import now_iso
@@ -31,8 +32,13 @@ def dead_letter(
     offset: int,
     kafka_ts_ms: int,
     document: str | None = None,
+    offsets: Sequence[int] | None = None,
 ) -> str:
-    """The JSON body of a dead-letter message."""
+    """The JSON body of a dead-letter message.
+
+    ``offsets``: every message of a joined multi-line event (``offset`` is the first), so each
+    consumed message is accounted for.
+    """
     letter: dict[str, Any] = {
         "@timestamp": now_iso(),
         "reason": reason,
@@ -40,6 +46,8 @@ def dead_letter(
         "event": {"original": original},
         "kafka": {"topic": topic, "partition": partition, "offset": offset, "timestamp": kafka_ts_ms},
     }
+    if offsets is not None and len(offsets) > 1:
+        letter["kafka"]["offsets"] = list(offsets)
     if document is not None:
         letter["document"] = document[:MAX_DOCUMENT_CHARS]
     return to_json(letter)

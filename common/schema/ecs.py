@@ -180,6 +180,8 @@ ECS_PROPERTIES: dict[str, Any] = {
                     "offset": {"type": "long", "index": False},
                     # The record's place among those its message fanned out into (OTLP).
                     "index": {"type": "integer"},
+                    # Every message of a joined multi-line event, the first one's being ``offset``.
+                    "offsets": {"type": "long"},
                 }
             }
         }

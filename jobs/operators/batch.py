@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from common.errors.groups import sighting_of
+from common.multiline import JoinedEvent
 from common.parsing.api import TAG_PARSE_ERROR, TAG_PARSE_FAILURE
 from common.processing import RuleApplier, parse_and_apply
 from common.schema.alert import alert_id
@@ -59,7 +61,14 @@ class BatchContext:
     window_seconds: int
 
 
-def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchContext) -> BatchOutput:
+def process_batch(
+    records: Sequence[KafkaRecord],
+    watermark_ms: int,
+    ctx: BatchContext,
+    joined: Mapping[tuple[str, int, int], JoinedEvent] | None = None,
+) -> BatchOutput:
+    """``joined``: the records that are joined multi-line events (``jobs.operators.multiline``), by
+    (topic, partition, first offset); they get the multiline labels and dead letters list their offsets."""
     out = BatchOutput()
     dropped = StatBatch(ctx.window_seconds)
 
@@ -72,11 +81,22 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
             fanned_out.add((topic, partition, offset))
         for index, document in enumerate(documents):
             set_source(document, topic, partition, offset, index if len(documents) > 1 else None)
+        if joined:
+            event = joined.get((topic, partition, offset))
+            if event is not None:
+                for document in documents:
+                    mark_joined(document, event)
         return documents
 
     processed = parse_and_apply(records, decode, ctx.engine)
     for failure in processed.failures:
-        out.writes.append(_processing_error(failure.source, failure.error, watermark_ms, ctx))
+        _, topic, partition, offset, _ = failure.source
+        event = joined.get((topic, partition, offset)) if joined else None
+        out.writes.append(
+            _processing_error(
+                failure.source, failure.error, watermark_ms, ctx, event.offsets if event else None
+            )
+        )
     out.processing_errors = len(processed.failures)
     for outcome in processed.outcomes:
         record, result = outcome.source, outcome.result
@@ -96,7 +116,10 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
             try:
                 body = to_json(document)
             except Exception as exc:  # e.g. a rule set a value JSON cannot hold
-                out.writes.append(_processing_error(record, exc, watermark_ms, ctx))
+                event = joined.get((topic, partition, offset)) if joined else None
+                out.writes.append(
+                    _processing_error(record, exc, watermark_ms, ctx, event.offsets if event else None)
+                )
                 out.processing_errors += 1
                 continue
             event = document.get("event")
@@ -123,13 +146,38 @@ def process_batch(records: Sequence[KafkaRecord], watermark_ms: int, ctx: BatchC
     return out
 
 
+def mark_joined(document: EcsRecord, event: JoinedEvent) -> None:
+    """What a record of a joined event says about it (docs/multiline.md): its lines' offsets and labels.
+
+    An event of one untouched line gets nothing: its record is what it was before joining existed.
+    """
+    labels: Any = None
+    if event.line_count > 1 or event.truncated or event.continued:
+        labels = document.get("labels")
+        if not isinstance(labels, dict):
+            labels = document["labels"] = {}
+    if event.line_count > 1:
+        labels["multiline_lines"] = str(event.line_count)
+        kafka = document.get("logflow", {}).get("kafka")
+        if isinstance(kafka, dict):
+            kafka["offsets"] = list(event.offsets)
+    if event.truncated:
+        labels["multiline_truncated"] = "true"
+    if event.continued:
+        labels["multiline_continued"] = "true"
+
+
 def _payload(record: KafkaRecord) -> bytes:
     # A tombstone on a logs topic has no value; it is still one consumed event.
     return bytes(record[0]) if record[0] is not None else b""
 
 
 def _processing_error(
-    record: KafkaRecord, exc: BaseException, watermark_ms: int, ctx: BatchContext
+    record: KafkaRecord,
+    exc: BaseException,
+    watermark_ms: int,
+    ctx: BatchContext,
+    offsets: Sequence[int] | None = None,
 ) -> WriteRequest:
     _, topic, partition, offset, ts_ms = record
     log.error("record %s:%s:%s could not be processed: %r", topic, partition, offset, exc)
@@ -142,6 +190,7 @@ def _processing_error(
         partition=partition,
         offset=offset,
         kafka_ts_ms=ts_ms,
+        offsets=offsets,
     )
     late = is_late(ts_ms, watermark_ms, ctx.window_seconds)
     stat = Stat(ts_ms, DEAD_LETTERED, "unknown", "-", "-", (), 1, late)

@@ -1,12 +1,16 @@
-"""Parse each batch of Kafka records, apply the broadcast rules, and write the batch out.
+"""Parse each batch of Kafka records, join multi-line events, apply the broadcast rules, write it out.
 
 Input: one row per batch of one partition, (topic, partition, payloads, offsets, timestamps) with
-parallel arrays (see ``jobs.sources.kafka.log_batches``). The documents, alerts and dead letters of
-a batch are written through the Elasticsearch and dead-letter sinks (``jobs.sinks.elasticsearch``,
-``jobs.sinks.dead_letter``) before the element completes, so before any checkpoint that follows
-it. Main output: the statistics of the batch's events (indexed, dropped, dead-lettered), summed per
-window and dimensions. Side outputs: alert JSON for the alerts topic, threshold candidates for
-the keyed threshold counter, and the indexed error records' sightings for the error groups.
+parallel arrays (see ``jobs.sources.kafka.log_batches``), keyed by ``topic:partition`` so that each
+partition's batches reach one subtask in offset order. Messages that are lines of a multi-line event
+wait in keyed state until the event is complete (``jobs.operators.multiline_state``); an event
+completes in ``process_element`` or, when its stream went quiet, in ``on_timer``. Either way the
+documents, alerts and dead letters are written through the Elasticsearch and dead-letter sinks
+(``jobs.sinks.elasticsearch``, ``jobs.sinks.dead_letter``) before the call returns, so before any
+checkpoint that follows it. Main output: the statistics of the events (indexed, dropped,
+dead-lettered; a joined event is one event), summed per window and dimensions. Side outputs: alert
+JSON for the alerts topic, threshold candidates for the keyed threshold counter, and the indexed
+error records' sightings for the error groups.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pyflink.common import Row, RowKind
-from pyflink.datastream import BroadcastProcessFunction, OutputTag, RuntimeContext
+from pyflink.datastream import KeyedBroadcastProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import MapStateDescriptor
 
 from common.schema import rules_topic
@@ -25,6 +29,8 @@ from common.schema.stats import StatBatch
 from jobs.control.config import JobConfig
 from jobs.metrics import JobMetrics
 from jobs.operators.batch import BatchContext, KafkaRecord, process_batch
+from jobs.operators.multiline import JoinedRecords, records_in_offset_order
+from jobs.operators.multiline_state import KeyedJoining
 from jobs.operators.rule_set import ActiveRules
 from jobs.sinks.dead_letter import DeadLetterSink
 from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
@@ -33,7 +39,7 @@ from jobs.sinks.elasticsearch.sink import ElasticsearchSink
 log = logging.getLogger(__name__)
 
 
-class NormalizeAndApplyRules(BroadcastProcessFunction):
+class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
     def __init__(
         self,
         config: JobConfig,
@@ -52,6 +58,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
         self._parse: Any = None
         self._options: Any = None
+        self._joining = KeyedJoining()
         self._metrics = JobMetrics.detached()
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -61,6 +68,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         tune_for_batches()  # this worker holds whole batches of records alive: common/gc_settings.py
         self._parse = parse_messages
         self._options = ParseOptions.from_env()
+        self._joining.open(runtime_context, self._options)
         self._rules = None
         self._metrics = metrics = JobMetrics(runtime_context.get_metrics_group())
         metrics.watch_rules(lambda: self._rules)
@@ -103,10 +111,18 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
         topic, partition, payloads, offsets, timestamps = value
-        records: list[KafkaRecord] = [
-            (payload, topic, partition, offset, ts_ms)
-            for payload, offset, ts_ms in zip(payloads, offsets, timestamps, strict=True)
-        ]
+        records, joined = self._joining.on_batch(
+            records_in_offset_order(topic, partition, payloads, offsets, timestamps), ctx
+        )
+        yield from self._process(records, joined, ctx)
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
+        # Events of streams that went quiet: written here, before the timer call returns, as above.
+        records, joined = self._joining.on_timer(timestamp, ctx)
+        if records:
+            yield from self._process(records, joined, ctx)
+
+    def _process(self, records: list[KafkaRecord], joined: JoinedRecords, ctx: Any) -> Iterator[Any]:
         rules = self._active_rules(ctx)
         metrics = self._metrics
         batch = BatchContext(
@@ -120,7 +136,7 @@ class NormalizeAndApplyRules(BroadcastProcessFunction):
         # A backlog can make one batch large; slices of one bulk request's size bound what is held.
         size = self._config.es_bulk_docs
         for start in range(0, len(records), size):
-            out = process_batch(records[start : start + size], watermark, batch)
+            out = process_batch(records[start : start + size], watermark, batch, joined)
             metrics.batch(out)
             for stat in self._documents.write(out.writes):
                 stats.add(stat)

@@ -91,15 +91,20 @@ _EPOCH_MS = (
 
 
 def log_batches_query(config: JobConfig) -> str:
-    """Records gathered per ``batch_ms`` of processing time, per partition and offset bucket.
+    """Records gathered per ``batch_ms`` of processing time and per partition.
 
     Every element that crosses into Python costs PyFlink a fixed overhead (serialisation, the async
     writer's thread hand-offs) far larger than parsing one line, so the records cross in batches.
     The batching is Flink SQL's own windowed ARRAY_AGG: its state is checkpointed with the source
-    offsets, so a batch in the making is never lost. The offset bucket spreads one partition over
-    the parallel instances; the order of records inside a partition does not matter downstream
-    (every document has its own id, and statistics are summed). Watermarks pass through the window
-    unchanged, so a record can reach Python up to ``batch_ms`` after the watermark that follows it.
+    offsets, so a batch in the making is never lost. One partition's window is one batch, and order
+    matters downstream: multi-line events are joined from consecutive lines of a partition
+    (docs/multiline.md). A partition is read by one source subtask, the window aggregate is
+    partitioned by its non-window group keys (topic, partition) and fires its windows in time order,
+    and channels are FIFO, so one partition's batches leave in offset order; ARRAY_AGG keeps arrival
+    order within a batch, and the job still sorts a batch by offset if it is not already.
+    Parallelism comes from partitions: one partition's records are processed by one subtask.
+    Watermarks pass through the window unchanged, so a record can reach Python up to ``batch_ms``
+    after the watermark that follows it.
 
     A batch is columns, not a list of rows: topic and partition once, then parallel arrays of
     payloads, offsets and epoch milliseconds. Python then decodes plain bytes and ints instead of a
@@ -108,21 +113,20 @@ def log_batches_query(config: JobConfig) -> str:
     bytes), so none is skipped either.
     """
     seconds = f"{config.batch_ms / 1000:.3f}"
-    buckets = max(2, 2 * config.parallelism)
     return f"""
 SELECT `topic`, `partition`,
   ARRAY_AGG(COALESCE(`payload`, X'')) AS `payloads`,
   ARRAY_AGG(`offset`) AS `offsets`,
   ARRAY_AGG({_EPOCH_MS}) AS `timestamps`
 FROM TABLE(TUMBLE(TABLE {LOGS_TABLE}, DESCRIPTOR(`proc_time`), INTERVAL '{seconds}' SECOND))
-GROUP BY `window_start`, `window_end`, `topic`, `partition`, MOD(`offset`, {buckets})"""
+GROUP BY `window_start`, `window_end`, `topic`, `partition`"""
 
 
 def log_batches(t_env: StreamTableEnvironment, config: JobConfig) -> DataStream:
     """Rows of (topic, partition, payloads, offsets, timestamps): one batch of one partition.
 
     ``payloads`` (bytes), ``offsets`` and ``timestamps`` (Kafka timestamps, epoch ms) are parallel
-    arrays, one element per Kafka record.
+    arrays, one element per Kafka record, in arrival (offset) order.
     """
     t_env.execute_sql(logs_table_ddl(config))
     return t_env.to_data_stream(t_env.sql_query(log_batches_query(config)))

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,15 +290,30 @@ class Pipeline:
             **kwargs,
         )
 
-    def produce(self, lines: Iterable[bytes | str], records_per_message: int = 1) -> list[str]:
-        """Send one message per line; returns each message's Kafka position, in order.
+    def produce(
+        self,
+        lines: Iterable[bytes | str],
+        records_per_message: int | Sequence[int] = 1,
+        partition: int | None = None,
+    ) -> list[str]:
+        """Send one message per line (to ``partition``, or where the producer puts it); returns each
+        message's Kafka position, in order.
 
         That position is the document id of a message that gives one record. A message that fans
         out (an OTLP request) gives ``records_per_message`` records, each counted in the windows and
-        indexed as ``position:index``.
+        indexed as ``position:index``. Per message (a sequence): the lines of a multi-line event
+        give one record together, counted at its first line, so its first line counts 1 and the
+        others 0.
         """
         from confluent_kafka import Producer
 
+        values = [line.encode() if isinstance(line, str) else line for line in lines]
+        counts = (
+            [records_per_message] * len(values)
+            if isinstance(records_per_message, int)
+            else list(records_per_message)
+        )
+        assert len(counts) == len(values), "one record count per message"
         producer = Producer(
             {
                 **KafkaSettings.from_env().client_config(),
@@ -307,7 +322,6 @@ class Pipeline:
                 "message.max.bytes": 16 * 1024 * 1024,
             }
         )
-        sent = 0
         positions: dict[int, str] = {}
         stamps: dict[int, int] = {}
 
@@ -316,23 +330,26 @@ class Pipeline:
             positions[slot] = f"{message.topic()}:{message.partition()}:{message.offset()}"
             stamps[slot] = message.timestamp()[1]
 
-        for slot, line in enumerate(lines):
-            value = line.encode() if isinstance(line, str) else line
+        # -1: the producer's partitioner decides (confluent_kafka's default).
+        where = -1 if partition is None else partition
+        for slot, value in enumerate(values):
             while True:
                 try:
                     producer.produce(
-                        self.logs_topic, value=value, on_delivery=functools.partial(delivered, slot=slot)
+                        self.logs_topic,
+                        value=value,
+                        partition=where,
+                        on_delivery=functools.partial(delivered, slot=slot),
                     )
                     break
                 except BufferError:
                     producer.poll(0.1)
-            sent += 1
         assert producer.flush(60) == 0, "not every message was delivered"
-        self.produced += sent * records_per_message
+        self.produced += sum(counts)
         self.produced_timestamps.extend(
-            stamps[slot] for slot in range(sent) for _ in range(records_per_message)
+            stamps[slot] for slot in range(len(values)) for _ in range(counts[slot])
         )
-        return [positions[slot] for slot in range(sent)]
+        return [positions[slot] for slot in range(len(values))]
 
     def expected_window_totals(self) -> dict[int, int]:
         counts: dict[int, int] = {}

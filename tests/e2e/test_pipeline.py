@@ -128,20 +128,23 @@ def _create(pipeline: Pipeline, rule: dict[str, Any]) -> str:
 
 
 def _await_rule_effect(pipeline: Pipeline, marker: str, check: str, timeout_s: float = 60) -> float:
-    """Send probe lines until one is processed under the new rule; seconds from now until then."""
+    """Send probe lines until one is processed under the new rule; seconds from now until then.
+
+    Any probe of this call counts: a line waits in the multi-line joiner until the next line of its
+    stream (or the flush timeout), so the newest probe is often indexed only once the next is sent.
+    """
     started = time.monotonic()
     deadline = started + timeout_s
+    nonce = time.time_ns()
     attempt = 0
     while time.monotonic() < deadline:
         attempt += 1
-        probe = f"Nov 22 10:00:00 probe app[1]: {marker} probe-{attempt}"
+        probe = f"Nov 22 10:00:00 probe app[1]: {marker} probe-{nonce}-{attempt}"
         pipeline.produce([probe])
         time.sleep(1.0)
-        hits = pipeline.search({"match_phrase": {"message": f"{marker} probe-{attempt}"}})
-        if hits and _tags(hits[0]) and check in _tags(hits[0]):
-            return time.monotonic() - started
-        if check == "" and hits and not _tags(hits[0]):
-            return time.monotonic() - started
+        for hit in pipeline.search({"match_phrase": {"message": f"{marker} probe-{nonce}"}}):
+            if (check in _tags(hit)) if check else not _tags(hit):
+                return time.monotonic() - started
     raise AssertionError(f"the rule change did not take effect within {timeout_s}s")
 
 

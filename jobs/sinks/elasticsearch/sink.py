@@ -185,7 +185,15 @@ def _letter(doc_id: str, index: str, body: str, rejected: Rejected, stat: Stat |
         offset=int(kafka.get("offset", -1)),
         kafka_ts_ms=stat.ts_ms if stat is not None else 0,
         document=body,
+        offsets=_offsets(kafka.get("offsets")),
     )
+
+
+def _offsets(value: object) -> list[int] | None:
+    # A joined multi-line event's document lists its messages' offsets (logflow.kafka.offsets).
+    if isinstance(value, list) and all(isinstance(item, int) for item in value):
+        return value
+    return None
 
 
 class ElasticsearchSink:

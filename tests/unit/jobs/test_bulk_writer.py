@@ -160,3 +160,19 @@ def test_classify_item_keeps_caused_by() -> None:
     assert outcome == Rejected(400, "document_parsing_exception", "x: not an IP")
     assert classify_item({"index": {"status": 503}}) is None
     assert classify_item({"create": {"status": 201}}) == Indexed(201)
+
+
+def test_a_rejected_joined_event_is_one_letter_listing_every_message_it_was_made_of() -> None:
+    letters = RecordingDeadLetters()
+    document = json.dumps(
+        {
+            "event": {"original": "ERROR boom\n\tat a"},
+            "logflow": {"kafka": {"topic": "logs", "partition": 1, "offset": 7, "offsets": [7, 9]}},
+        }
+    )
+    writer(ScriptedSender([[400]]), letters).write(
+        [(DOC, "logs:1:7", "logs-json-2026.11.22", document, stat())]
+    )
+    [(_, [(key, value)])] = letters.sent
+    assert key == "logs:1:7"
+    assert json.loads(value)["kafka"]["offsets"] == [7, 9]
