@@ -43,7 +43,7 @@ TARGETS: dict[str, tuple[str, ...] | None] = {
     # error fingerprints run on every error record; settings and the CLI are not per event
     "errors": ("fingerprint.py", "frames.py", "groups.py", "template.py"),
     "rules": ("actions.py", "compiled.py", "conditions.py", "decide.py", "engine.py", "regex.py"),
-    "multiline": ("joiner.py", "pool.py", "rules.py", "shapes.py", "stream.py"),
+    "multiline": ("joiner.py", "messages.py", "pool.py", "rules.py", "shapes.py", "stream.py"),
 }
 _SKIP = {"cli.py", "__init__.py"}
 # Build-time only: the format interface and registry, and the generator that writes detect.py's
