@@ -13,6 +13,9 @@ The graph (``build_pipeline``), every place data leaves marked ``=>``::
                           │ side: alerts ─────────────────────────────────────┐
                           │ side: threshold candidates ──> threshold-alerts ───┤
                           │                      => Elasticsearch: its alerts  │
+                          │ side: error sightings ──> error-groups             │
+                          │   (keyed by fingerprint) => Elasticsearch: alerts ─┤
+                          │   => Redis: groups, window counts                  │ [sinks.redis_errors]
                           │                                       alerts topic <┘ [sinks.alerts]
                           │ main: statistics of the batch
                           └──> window-statistics => Redis                      [sinks.redis_stats]
@@ -42,6 +45,7 @@ UID_THRESHOLD = "threshold-alerts"
 UID_ALERTS_SINK = "alerts-kafka-sink"
 UID_WINDOW_STATS = "window-statistics"
 UID_STATS_SINK = "window-statistics-sink"
+UID_ERROR_GROUPS = "error-groups"
 MAX_PARALLELISM = 128
 
 
@@ -85,6 +89,7 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     from pyflink.table import StreamTableEnvironment
 
     from common.schema.stats import window_start
+    from jobs.operators.error_groups import ErrorGroups
     from jobs.operators.normalize import NormalizeAndApplyRules
     from jobs.operators.threshold import ThresholdAlerts
     from jobs.operators.window_stats import WindowStatistics
@@ -100,16 +105,20 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
     rules_state = MapStateDescriptor("rules", Types.STRING(), Types.STRING())
     alerts_tag = OutputTag("alerts", Types.STRING())
     threshold_tag = OutputTag("threshold-candidates", pickled)
+    errors_tag = OutputTag("error-sightings", pickled)
 
     # Joins multi-line events, writes documents to Elasticsearch and failures to the dead-letter
-    # topic, then emits the statistics of each batch (main output), alerts and threshold candidates
-    # (side outputs).
+    # topic, then emits the statistics of each batch (main output), alerts, threshold candidates
+    # and error sightings (side outputs).
     # Keyed by partition: each partition's batches reach one subtask, in order, so that multi-line
     # events can be joined there (docs/multiline.md); the key also scopes the joiner's state.
     statistics = (
         logs.key_by(lambda batch: f"{batch[0]}:{batch[1]}", key_type=Types.STRING())
         .connect(rule_changes.broadcast(rules_state))
-        .process(NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag), output_type=pickled)
+        .process(
+            NormalizeAndApplyRules(config, rules_state, alerts_tag, threshold_tag, errors_tag),
+            output_type=pickled,
+        )
         .name("normalize, apply rules and write to elasticsearch")
         .uid(UID_NORMALIZE)
     )
@@ -123,9 +132,18 @@ def build_pipeline(env: Any, config: JobConfig) -> None:
         .uid(UID_THRESHOLD)
     )
 
+    # Per fingerprint: the group in keyed state, written to Redis; indexes its alerts, emits them.
+    error_groups = (
+        statistics.get_side_output(errors_tag)
+        .key_by(lambda sighting: sighting[0], key_type=Types.STRING())
+        .process(ErrorGroups(config, alerts_tag), output_type=pickled)
+        .name("error groups to redis")
+        .uid(UID_ERROR_GROUPS)
+    )
+
     (
         statistics.get_side_output(alerts_tag)
-        .union(threshold_alerts.get_side_output(alerts_tag))
+        .union(threshold_alerts.get_side_output(alerts_tag), error_groups.get_side_output(alerts_tag))
         .sink_to(alerts_sink(config))
         .name("alerts to kafka")
         .uid(UID_ALERTS_SINK)

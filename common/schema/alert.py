@@ -25,6 +25,14 @@ def threshold_alert_id(document_id: str, rule_id: str) -> str:
     return f"{document_id}:threshold:{rule_id}"
 
 
+def error_group_alert_id(fingerprint: str, quiet_since: float | None) -> str:
+    """The id of an error group's alert: its first sight (``quiet_since`` None), or the regression
+    that ended the silence after the group's sighting at ``quiet_since`` (epoch seconds)."""
+    if quiet_since is None:
+        return f"error-group:{fingerprint}:new"
+    return f"error-group:{fingerprint}:regression:{round(quiet_since * 1000)}"
+
+
 def alert_document(alert: dict[str, Any], alert_id: str) -> dict[str, Any]:
     """The published form of an alert: ECS-typed, in the alert dataset, with a deterministic id."""
     document = dict(alert)

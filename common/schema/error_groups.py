@@ -4,12 +4,14 @@ Under the stats prefix ``P`` (``LOGFLOW_STATS_PREFIX``, default ``logflow:stats`
 size ``S`` seconds (``LOGFLOW_WINDOW_SECONDS``, default 60):
 
 - ``P:errors:group:{fingerprint}`` — hash, one per group: ``fingerprint``, ``count``, ``first_seen``
-  and ``last_seen`` (ISO-8601 UTC, event time), and the first sample's ``message``, ``type``,
-  ``dataset``, ``host``, ``service`` and ``template`` (``error.grouping.template``, may be empty).
+  and ``last_seen`` (ISO-8601 UTC, event time), and a sample, the earliest record's ``message``,
+  ``type``, ``dataset``, ``host``, ``service`` and ``template`` (``error.grouping.template``, may be
+  empty).
 - ``P:errors:by_last_seen`` — sorted set; member = fingerprint, score = last seen (epoch seconds).
 - ``P:errors:by_count`` — sorted set; member = fingerprint, score = total count.
 - ``P:{S}s:{start}:error`` — hash of one window: fingerprint -> count of error records in it
-  (beside the window's other dimension hashes of ``common.schema.stats``).
+  (beside the window's other dimension hashes of ``common.schema.stats``; the window is the
+  Kafka timestamp's, as for those, and late records are left out, as they are there).
 
 Every key carries the stats' TTL (``LOGFLOW_STATS_TTL_SECONDS``, 7 days), renewed by each write of
 a group, so a group quiet for longer than that is forgotten; the sorted sets are trimmed by last
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 from common.schema.stats import DEFAULT_PREFIX, StatsKeys
@@ -84,9 +86,29 @@ class ErrorGroupKeys:
         return StatsKeys(self.prefix, self.window_seconds).dimension(start, "error")
 
 
+class ErrorSighting(NamedTuple):
+    """One error record on its way from the parsing operator to its group (keyed by fingerprint).
+
+    A NamedTuple of plain values: it is pickled on the hop between the job's operators, where a
+    tuple is the cheapest, and it carries only what the group keeps (not the whole record).
+    """
+
+    fingerprint: str
+    at: float  # event time, epoch seconds: the record's @timestamp (its Kafka timestamp when it had none)
+    ts_ms: int  # the Kafka timestamp: which statistics window the record counts in
+    late: bool  # its window had closed when the job read it: counted in the group, not the window
+    doc_id: str  # the record's event.id
+    message: str = ""
+    type: str = ""
+    dataset: str = ""
+    host: str = ""
+    service: str = ""
+    template: str = ""
+
+
 @dataclass
 class ErrorGroup:
-    """One fingerprint's group: counts and times in event time, and its first sample."""
+    """One fingerprint's group: counts and times in event time, and its sample (its earliest record's)."""
 
     fingerprint: str
     count: int
@@ -173,18 +195,16 @@ def trim_commands(
     return commands
 
 
-def window_commands(
-    keys: ErrorGroupKeys, start: int, counts: Mapping[str, int], ttl_seconds: int
+def window_count_commands(
+    keys: ErrorGroupKeys, start: int, fingerprint: str, count: int, ttl_seconds: int
 ) -> list[Command]:
-    """Replace one window's fingerprint -> count hash (written whole, like the other window keys)."""
+    """Set one fingerprint's count in one window's hash (absolute: the job's keyed state holds it).
+
+    One field per fingerprint, not the whole hash: the job counts each fingerprint in its own
+    keyed state, so no one place knows a window's every fingerprint.
+    """
     key = keys.window(start)
-    commands: list[Command] = [("DEL", key)]
-    if counts:
-        fields: list[str | int] = []
-        for fingerprint, count in sorted(counts.items()):
-            fields += [fingerprint, count]
-        commands += [("HSET", key, *fields), ("EXPIRE", key, ttl_seconds)]
-    return commands
+    return [("HSET", key, fingerprint, count), ("EXPIRE", key, ttl_seconds)]
 
 
 # ---- reading -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from common.errors.settings import DEFAULT_REGRESSION_SECONDS
 from common.settings import ElasticsearchSettings, KafkaSettings, RedisSettings, TopicSettings, env_int
 
 START_MODES = ("group-offsets", "earliest", "latest")
@@ -30,6 +31,8 @@ class JobConfig:
     late_retention_seconds: int = 3600
     stats_ttl_seconds: int = 7 * 24 * 3600
     stats_prefix: str = "logflow:stats"
+    # An error group silent this long (event time) that comes back alerts again (docs/errors.md).
+    errors_regression_seconds: int = DEFAULT_REGRESSION_SECONDS
     index_prefix: str = "logs"
     es_bulk_docs: int = 1000
     es_request_timeout_s: int = 30
@@ -69,6 +72,9 @@ class JobConfig:
             ),
             stats_ttl_seconds=env_int(env, "LOGFLOW_STATS_TTL_SECONDS", cls.stats_ttl_seconds, 60),
             stats_prefix=env.get("LOGFLOW_STATS_PREFIX", "") or cls.stats_prefix,
+            errors_regression_seconds=env_int(
+                env, "LOGFLOW_ERRORS_REGRESSION_SECONDS", cls.errors_regression_seconds, 1
+            ),
             index_prefix=env.get("LOGFLOW_INDEX_PREFIX", "") or cls.index_prefix,
             es_bulk_docs=env_int(env, "LOGFLOW_ES_BULK_DOCS", cls.es_bulk_docs, 1),
             es_request_timeout_s=env_int(env, "LOGFLOW_ES_REQUEST_TIMEOUT_S", cls.es_request_timeout_s, 1),

@@ -20,12 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.errors.groups import sighting_of
 from common.multiline import JoinedEvent
 from common.parsing.api import TAG_PARSE_ERROR, TAG_PARSE_FAILURE
 from common.processing import RuleApplier, parse_and_apply
 from common.schema.alert import alert_id
 from common.schema.dead_letter import PROCESSING_ERROR, dead_letter
 from common.schema.ecs import EcsRecord, document_id, set_source, to_json
+from common.schema.error_groups import ErrorSighting
 from common.schema.stats import DEAD_LETTERED, DROPPED, INDEXED, Stat, StatBatch, is_late, stat_for
 from jobs.elements import DEADLETTER, DOC, ThresholdCandidate, WriteRequest
 from jobs.sinks.elasticsearch.request_builder import alert_request, index_name
@@ -42,6 +44,7 @@ class BatchOutput:
     alerts: list[str] = field(default_factory=list)
     threshold_candidates: list[ThresholdCandidate] = field(default_factory=list)
     dropped_stats: list[Stat] = field(default_factory=list)
+    error_sightings: list[ErrorSighting] = field(default_factory=list)  # indexed error records
     # For the job's metrics (jobs/metrics.py): records the parser could not place, or choked on,
     # and records dead-lettered as processing errors.
     unknown_format: int = 0
@@ -130,6 +133,9 @@ def process_batch(
                     stat_for(document, ts_ms, INDEXED, result.hits, late),
                 )
             )
+            sighting = sighting_of(document, doc_id, ts_ms, late)
+            if sighting is not None:
+                out.error_sightings.append(sighting)
         for hit in result.threshold_hits:
             out.threshold_candidates.append((hit.key, hit, ts_ms, doc_id))
         for seq, alert in enumerate(result.alerts):

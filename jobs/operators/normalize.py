@@ -9,7 +9,8 @@ documents, alerts and dead letters are written through the Elasticsearch and dea
 (``jobs.sinks.elasticsearch``, ``jobs.sinks.dead_letter``) before the call returns, so before any
 checkpoint that follows it. Main output: the statistics of the events (indexed, dropped,
 dead-lettered; a joined event is one event), summed per window and dimensions. Side outputs: alert
-JSON for the alerts topic and threshold candidates for the keyed threshold counter.
+JSON for the alerts topic, threshold candidates for the keyed threshold counter, and the indexed
+error records' sightings for the error groups.
 """
 
 from __future__ import annotations
@@ -45,11 +46,13 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         rules_state: MapStateDescriptor,
         alerts_tag: OutputTag,
         threshold_tag: OutputTag,
+        errors_tag: OutputTag,
     ) -> None:
         self._config = config
         self._rules_state = rules_state
         self._alerts_tag = alerts_tag
         self._threshold_tag = threshold_tag
+        self._errors_tag = errors_tag
         self._rules: ActiveRules | None = None
         self._dead_letters = DeadLetterSink(config.kafka)
         self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
@@ -143,6 +146,8 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
                 yield self._alerts_tag, body
             for candidate in out.threshold_candidates:
                 yield self._threshold_tag, candidate
+            for sighting in out.error_sightings:
+                yield self._errors_tag, sighting
         drained = stats.drain()
         metrics.outcomes(drained)
         yield from drained

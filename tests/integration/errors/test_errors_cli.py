@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 
-from common.schema.error_groups import ErrorGroup, ErrorGroupKeys, group_commands, window_commands
+from common.schema.error_groups import ErrorGroup, ErrorGroupKeys, group_commands, window_count_commands
 from common.settings import RedisSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack_services("redis")]
@@ -66,7 +66,8 @@ def seed(prefix: str) -> list[ErrorGroup]:
         for group in groups:
             write(client, group_commands(keys, group, ttl_seconds=600))
         start = int(now) - int(now) % WINDOW_S
-        write(client, window_commands(keys, start, {"3333cccc4444dddd": 2, "1111aaaa2222bbbb": 1}, 600))
+        for fingerprint, count in (("3333cccc4444dddd", 2), ("1111aaaa2222bbbb", 1)):
+            write(client, window_count_commands(keys, start, fingerprint, count, 600))
         assert client.hgetall(keys.window(start)) == {"3333cccc4444dddd": "2", "1111aaaa2222bbbb": "1"}
         assert client.ttl(keys.group("3333cccc4444dddd")) > 0
     finally:

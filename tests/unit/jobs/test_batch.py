@@ -195,3 +195,27 @@ def test_an_otlp_message_fans_out_into_one_document_per_log_record(engine: RuleE
     # A replay of the same message gives the same ids: documents are overwritten, never duplicated.
     again = process_batch([rec(_otlp_request("first", "second", "third"), 7)], 0, context(engine))
     assert [w[1] for w in again.writes] == ids[1:4]
+
+
+def test_indexed_error_records_become_sightings_of_their_group(engine: RuleEngine) -> None:
+    error = b"2026-11-22 23:59:50,001 ERROR [main] org.example.Pay: upstream 10.0.0.5:8443 returned 502"
+    engine.replace_all(
+        [
+            {
+                "id": "drop-502",
+                "when": {"field": "message", "op": "contains", "value": "returned 503"},
+                "then": [{"action": "drop"}],
+            }
+        ]
+    )
+    try:
+        dropped = error.replace(b"502", b"503")
+        out = process_batch([rec(error, 1), rec(SSHD, 2), rec(dropped, 3)], 0, context(engine))
+    finally:
+        engine.replace_all([])
+    [sighting] = out.error_sightings  # not the info line, not the dropped error
+    document = json.loads(out.writes[0][3])
+    assert sighting.fingerprint == document["error"]["fingerprint"]
+    assert sighting.doc_id == "logs:0:1" and sighting.ts_ms == TS and sighting.late is False
+    assert sighting.template == "upstream <ip>:<port> returned <num>"
+    assert sighting.at == 1795391990.001 and sighting.dataset == document["event"]["dataset"]
