@@ -62,26 +62,44 @@ def parse_stream(
 ) -> int:
     """Parse each non-empty line of ``source`` (binary, split on ``\\n``); write JSON lines to ``sink``."""
     from common.parsing import ParseOptions, parse_messages
+    from common.schema.ecs import to_json
 
     assert isinstance(options, ParseOptions)
-    indent = 2 if pretty else None
+    encode = _pretty if pretty else to_json  # orjson: a quarter of json.dumps' cost per record
     if options.otlp == "proto":  # binary: newlines are bytes of the message, not separators
         data = source.read()
         if data:
             for record in parse_messages(data, options):
-                sink.write(json.dumps(record, ensure_ascii=False, indent=indent))
-                sink.write("\n")
+                sink.write(encode(record) + "\n")
         sink.flush()
         return 0
+    pending: list[str] = []
     for line in source:  # binary readline splits on b"\n" only, never on \r or Unicode separators
         if line.endswith(b"\n"):
             line = line[:-1]
         if not line:
             continue
         for record in parse_messages(line, options):
-            sink.write(json.dumps(record, ensure_ascii=False, indent=indent))
-            sink.write("\n")
-        if flush:
-            sink.flush()
-    sink.flush()
+            pending.append(encode(record))
+        # One write per many records instead of two per record.
+        if flush or len(pending) >= _WRITE_BATCH:
+            _write(sink, pending, flush)
+    _write(sink, pending, True)
     return 0
+
+
+# Records gathered per write to stdout when nobody watches it line by line (--flush, a terminal).
+_WRITE_BATCH = 512
+
+
+def _write(sink: TextIO, lines: list[str], flush: bool) -> None:
+    if lines:
+        lines.append("")
+        sink.write("\n".join(lines))
+        lines.clear()
+    if flush:
+        sink.flush()
+
+
+def _pretty(record: object) -> str:
+    return json.dumps(record, ensure_ascii=False, indent=2)
