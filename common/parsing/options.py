@@ -23,6 +23,13 @@ DEFAULT_MAX_JSON_DEPTH: Final = 32
 DEFAULT_MAX_LABELS: Final = 256
 
 
+def parse_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``LOGFLOW_PARSE_*`` settings, to carry from where a job is submitted to its workers, which
+    do not inherit the submitter's environment; ``ParseOptions.from_env`` takes them back."""
+    env = os.environ if environ is None else environ
+    return {name: value for name, value in env.items() if name.startswith("LOGFLOW_PARSE_")}
+
+
 @dataclass(frozen=True)
 class ParseOptions:
     """How :func:`common.parsing.parse_message` treats what the log line does not say itself.

@@ -23,6 +23,7 @@ from pyflink.common import Row, RowKind
 from pyflink.datastream import KeyedBroadcastProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import MapStateDescriptor
 
+from common.parsing.options import ParseOptions, parse_environment
 from common.schema import rules_topic
 from common.schema.ecs import EcsRecord
 from common.schema.stats import StatBatch
@@ -58,16 +59,20 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         self._documents = ElasticsearchSink(ElasticsearchSinkConfig.from_job(config), self._dead_letters)
         self._parse: Any = None
         self._options: Any = None
+        # Read where the job is submitted (the workers do not inherit that environment); a bad value
+        # fails the submission rather than the first batch.
+        self._parse_env = parse_environment()
+        ParseOptions.from_env(self._parse_env)
         self._joining = KeyedJoining()
         self._metrics = JobMetrics.detached()
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from common.gc_settings import tune_for_batches
-        from common.parsing import ParseOptions, parse_messages
+        from common.parsing import parse_messages
 
         tune_for_batches()  # this worker holds whole batches of records alive: common/gc_settings.py
         self._parse = parse_messages
-        self._options = ParseOptions.from_env()
+        self._options = ParseOptions.from_env(self._parse_env)
         self._joining.open(runtime_context, self._options)
         self._rules = None
         self._metrics = metrics = JobMetrics(runtime_context.get_metrics_group())
