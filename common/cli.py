@@ -33,7 +33,25 @@ def _load_commands() -> list[EntryPoint]:
     return sorted(entry_points(group="logflow.commands"), key=lambda ep: ep.name)
 
 
-def build_parser(commands: Sequence[EntryPoint] | None = None) -> argparse.ArgumentParser:
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The top-level command ``argv`` asks for (``parse``, ``rules``...), or None (no command, help)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+        if arg in ("-h", "--help"):
+            return None
+    return None
+
+
+def build_parser(
+    commands: Sequence[EntryPoint] | None = None, only: str | None = None
+) -> argparse.ArgumentParser:
+    """The parser of every command; with ``only``, only that command's modules are imported.
+
+    Loading a command imports its area (the rules engine, the stack tooling, the API client...);
+    ``logflow parse`` on a short input spent most of its start-up importing commands it was not
+    running. The others still get their sub-parser, so usage and "invalid choice" stay the same.
+    """
     parser = argparse.ArgumentParser(prog="logflow", description="logflow: streaming log processing")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
@@ -47,6 +65,8 @@ def build_parser(commands: Sequence[EntryPoint] | None = None) -> argparse.Argum
             sub = groups[group].add_parser(name)
         else:
             sub = top.add_parser(name, help=_HELP.get(name, name))
+        if only is not None and (group or name) != only:
+            continue
         try:
             configure = ep.load()
         except ImportError as exc:
@@ -76,8 +96,9 @@ def _unavailable(name: str, exc: Exception) -> Handler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=requested_command(arguments))
+    args = parser.parse_args(arguments)
     handler: Handler = args.handler
     try:
         return handler(args)
