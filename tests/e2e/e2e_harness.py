@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from common.schema.alert import ALERT_DATASET
 from common.schema.stats import StatsKeys, WindowStats
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
 from deploy.stack import taskmanagers
@@ -404,10 +405,13 @@ class Pipeline:
         return list(result.get("hits", {}).get("hits", []))
 
     def count(self, query: dict[str, Any] | None = None, dataset: str = "*") -> int:
+        """Documents of this pipeline's indices; with every dataset (``*``), records only: the
+        alerts the job indexes beside them (rules' and new error groups') are not records."""
+        index = f"{self.index_prefix}-{dataset}"
+        if dataset == "*":
+            index += f",-{self.index_prefix}-{ALERT_DATASET}-*"
         result = self._read_indices(
-            lambda es: es.options(ignore_status=404).count(
-                index=f"{self.index_prefix}-{dataset}", query=query or {"match_all": {}}
-            )
+            lambda es: es.options(ignore_status=404).count(index=index, query=query or {"match_all": {}})
         )
         return int(result.get("count", 0))
 

@@ -116,15 +116,15 @@ def _apply_rule(pipeline: Pipeline) -> None:
     }
     response = pipeline.api("POST", "/rules", json=rule)
     assert response.status_code == 201, response.text
-    attempt = 0
+    probes: list[str] = []
 
     def probe_tagged() -> bool:
-        nonlocal attempt
-        attempt += 1
-        [probe] = pipeline.produce([f"Nov 22 10:00:00 probe app[1]: {marker} probe {attempt}"])
+        # Any probe counts: a line waits in the multi-line joiner until the next line of its stream
+        # (or the flush timeout), so the newest is often indexed only once the next one is sent.
+        probes.extend(pipeline.produce([f"Nov 22 10:00:00 probe app[1]: {marker} probe {len(probes)}"]))
         time.sleep(1.0)
-        hit = pipeline.documents([probe]).get(probe)
-        return hit is not None and RULE_TAG in hit["_source"].get("tags", [])
+        found = pipeline.documents(probes).values()
+        return any(RULE_TAG in hit["_source"].get("tags", []) for hit in found)
 
     wait_for("the tagging rule to be in force", probe_tagged, 90, 0.0)
 
