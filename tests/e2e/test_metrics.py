@@ -68,6 +68,10 @@ def _await_alert_rule(pipeline: Pipeline, marker: str) -> None:
     wait_for("the rules to take effect", tagged, 90, 0.0)
 
 
+@pytest.mark.quarantined(
+    "after the multi-line merge the outcome counters did not reach the 26 lines produced within 120 s on the "
+    "fresh-clone CI stack (before it, 2 of 2 runs passed on the shared stack); not yet understood"
+)
 def test_counters_move_by_exactly_the_lines_produced(pipeline: Pipeline) -> None:
     marker = f"metrics-{time.time_ns()}"
     drop_id, alert_id = f"drop-{marker}", f"alert-{marker}"

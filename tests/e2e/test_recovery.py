@@ -14,11 +14,8 @@ from e2e_harness import Pipeline, produce_in_background, stack, syslog_lines, ta
 
 pytestmark = [
     pytest.mark.e2e,
-    # Opt-in for now: on the two-TaskManager stack of `make test`, the recovery module's TaskManager
-    # kill lost its documents in the fresh-clone CI run of 2026-12-05 (cause not found yet) and this
-    # session ran out of time; run them with LOGFLOW_FAULT_TESTS=1.
-    pytest.mark.skipif(
-        os.environ.get("LOGFLOW_FAULT_TESTS") != "1", reason="fault tests are opt-in: LOGFLOW_FAULT_TESTS=1"
+    pytest.mark.quarantined(
+        "after kill -9 of one of two TaskManagers (and with Elasticsearch down) not every document was found within 300 s on the fresh-clone CI stack; lost or unmatched is not established"
     ),
 ]
 
