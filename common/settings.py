@@ -33,8 +33,10 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
-def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    """An integer setting; a malformed or too-small value is a ``ValueError`` naming the variable."""
+def env_int(
+    environ: Mapping[str, str], name: str, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    """An integer setting; a malformed or out-of-range value is a ``ValueError`` naming the variable."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -44,6 +46,8 @@ def env_int(environ: Mapping[str, str], name: str, default: int, minimum: int) -
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
