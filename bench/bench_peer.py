@@ -50,6 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(REPO / "bench"))
 
+from bench_rules import corpus_words, make_rules  # noqa: E402
 from e2e_harness import Pipeline  # noqa: E402
 from measure import (  # noqa: E402
     docs_per_bulk,
@@ -60,6 +61,7 @@ from measure import (  # noqa: E402
 )
 from peer_rsyslog import Rsyslogd, RsyslogSettings, ensure_installed  # noqa: E402
 
+from common.schema.alert import records_indices  # noqa: E402
 from common.settings import ElasticsearchSettings, KafkaSettings  # noqa: E402
 from jobs.sinks.elasticsearch.template import install_index_template  # noqa: E402
 
@@ -292,16 +294,28 @@ def run_rsyslog(es: Any, topic: str, total: int, pair: int, tag: str, work_root:
 
 
 def run_logflow(
-    es: Any, topic: str, total: int, pair: int, tag: str, stall_s: float, job_env: dict[str, str]
+    es: Any,
+    topic: str,
+    total: int,
+    pair: int,
+    tag: str,
+    stall_s: float,
+    job_env: dict[str, str],
+    rules: list[dict[str, Any]],
 ) -> Run:
     pipeline = Pipeline(
-        suffix=f"peer{tag}l{pair}", window_seconds=60, input_topic=topic, job_env={**DEMO_JOB_ENV, **job_env}
+        suffix=f"peer{tag}l{pair}",
+        window_seconds=60,
+        input_topic=topic,
+        job_env={**DEMO_JOB_ENV, **job_env},
+        initial_rules=rules,
     )
     before, bulks = with_taskmanager_totals(service_cpu_seconds()), node_bulk_counters(es)
     try:
         pipeline.start()  # returns with the job running; it reads the topic from the beginning at once
         samples = poll(
-            lambda: searchable_count(es, f"{pipeline.index_prefix}-*"),
+            # Records only: the benchmark rules' alerts are indexed beside them.
+            lambda: searchable_count(es, records_indices(pipeline.index_prefix)),
             total,
             dict,
             lambda: pipeline.job_state() in ("RUNNING", "CREATED", "INITIALIZING"),
@@ -408,6 +422,12 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="a LOGFLOW_* setting for the logflow side's job (repeatable), e.g. LOGFLOW_JOB_FLINK_CONF=...",
     )
+    parser.add_argument(
+        "--rules",
+        type=int,
+        default=0,
+        help="the logflow side runs with this many benchmark rules (bench_rules.make_rules; none drops)",
+    )
     args = parser.parse_args()
     job_env = dict(item.split("=", 1) for item in args.logflow_env)
     signal.signal(signal.SIGTERM, _terminate)
@@ -422,14 +442,18 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="logflow-peer-") as work:
             print(f"producing {args.events} lines to {topic} (2 partitions)", file=sys.stderr, flush=True)
-            produce_input(topic, input_lines(args.events, day))
+            lines = input_lines(args.events, day)
+            produce_input(topic, lines)
+            rules = make_rules(args.rules, corpus_words(lines[:5000]), seed=7) if args.rules else []
             for pair in range(args.pairs):
                 order = ("rsyslog", "logflow") if pair % 2 == 0 else ("logflow", "rsyslog")
                 for side in order:
                     if side == "rsyslog":
                         run = run_rsyslog(es, topic, args.events, pair, tag, Path(work), args.stall_seconds)
                     else:
-                        run = run_logflow(es, topic, args.events, pair, tag, args.stall_seconds, job_env)
+                        run = run_logflow(
+                            es, topic, args.events, pair, tag, args.stall_seconds, job_env, rules
+                        )
                     runs.append(run)
                     cpu = run.cpu_us_per_doc
                     print(
@@ -451,6 +475,7 @@ def main() -> int:
         "events": args.events,
         "input": f"{INPUT.relative_to(REPO)}, cycled, stamps rewritten to {day.isoformat()}",
         "topic_partitions": 2,
+        "logflow_rules": args.rules,
         **summary(runs),
         "runs": [asdict(run) for run in runs],
     }

@@ -64,7 +64,7 @@ from measure import (  # noqa: E402
     service_cpu_seconds,
 )
 
-from common.schema.alert import ALERT_DATASET  # noqa: E402
+from common.schema.alert import records_indices  # noqa: E402
 from common.settings import flink_rest_url  # noqa: E402
 from jobs.control.flink_rest import FlinkRest  # noqa: E402
 
@@ -87,7 +87,7 @@ def workload(lines: list[bytes], count: int, run: int) -> list[bytes]:
 
 def measure_throughput(pipeline: Pipeline, events: list[bytes]) -> Throughput:
     es = pipeline.es()
-    pattern = f"{pipeline.index_prefix}-*,-{pipeline.index_prefix}-{ALERT_DATASET}-*"
+    pattern = records_indices(pipeline.index_prefix)
     try:
         before = searchable_count(es, pattern)
         dropped_before = sum(w.dropped for w in pipeline.windows())

@@ -13,9 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from common.schema.alert import alerts_indices, records_indices
 from common.settings import ElasticsearchSettings
-
-ALERT_DATASET = "logflow.alert"  # the job's alert index dataset (<prefix>-logflow.alert-<day>)
 
 
 class RecordsUnavailableError(RuntimeError):
@@ -85,12 +84,11 @@ class ElasticsearchRecordsReader:
 
     @property
     def records_index(self) -> str:
-        # Every dataset's index but the alerts'.
-        return f"{self._prefix}-*,-{self._prefix}-{ALERT_DATASET}-*"
+        return records_indices(self._prefix)
 
     @property
     def alerts_index(self) -> str:
-        return f"{self._prefix}-{ALERT_DATASET}-*"
+        return alerts_indices(self._prefix)
 
     async def _search(self, index: str, query: dict[str, Any], size: int) -> list[dict[str, Any]]:
         body = {"query": query, "size": size, "sort": _NEWEST, "track_total_hits": False}

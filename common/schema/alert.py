@@ -11,6 +11,18 @@ from typing import Any
 
 ALERT_DATASET = "logflow.alert"
 
+
+def alerts_indices(index_prefix: str) -> str:
+    """The alert indices' pattern (``<prefix>-logflow.alert-<day>``)."""
+    return f"{index_prefix}-{ALERT_DATASET}-*"
+
+
+def records_indices(index_prefix: str) -> str:
+    """Every dataset's indices but the alerts': a search for records must not find the alerts that
+    copy a record's fields (an error group's alert carries its ``error.fingerprint``)."""
+    return f"{index_prefix}-*,-{alerts_indices(index_prefix)}"
+
+
 # ECS ``event.severity`` is numeric; these are the scores Elastic's own detection rules use.
 SEVERITY_SCORES = {"low": 21, "medium": 47, "high": 73, "critical": 99}
 

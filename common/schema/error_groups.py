@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
+from common.schema.alert import records_indices
 from common.schema.stats import DEFAULT_PREFIX, StatsKeys
 
 Command = tuple[str | int | float, ...]
@@ -258,12 +259,13 @@ def window_counts(fields: Mapping[str, str]) -> dict[str, int]:
 
 
 def records_link(fingerprint: str, index_prefix: str, es_url: str) -> dict[str, Any]:
-    """Where a group's records are in Elasticsearch: a term query on ``error.fingerprint``.
+    """Where a group's records are in Elasticsearch: a term query on ``error.fingerprint`` over the
+    records' indices (not the alerts', whose new-group alert carries the fingerprint too).
 
     ``index`` and ``query`` are for a client's ``_search``; ``search_url`` is the same search as a
     ready GET (``q=`` with the value quoted, since a rule may set a fingerprint with spaces).
     """
-    index = f"{index_prefix}-*"
+    index = records_indices(index_prefix)
     escaped = fingerprint.replace("\\", "\\\\").replace('"', '\\"')
     q = quote(f'error.fingerprint:"{escaped}"', safe="")
     base = es_url.split(",")[0].strip().rstrip("/")

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from common.schema.alert import ALERT_DATASET
+from common.schema.alert import records_indices
 from common.schema.stats import StatsKeys, WindowStats
 from common.settings import REPO_ROOT, ElasticsearchSettings, KafkaSettings, RedisSettings, flink_rest_url
 from deploy.stack import taskmanagers
@@ -111,6 +111,10 @@ class Pipeline:
     input_topic: str = ""
     # Job settings applied over the harness's short test ones ("" restores the job's default).
     job_env: dict[str, str] = field(default_factory=dict)
+    # Rules created through the API before the job is submitted: the job reads the rules topic from
+    # the beginning, so they are in force from its first batches on, not from a moment that races
+    # the input.
+    initial_rules: list[dict[str, Any]] = field(default_factory=list)
     _api_process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -164,12 +168,19 @@ class Pipeline:
         try:
             self._create_topics()
             self._start_api()
+            for rule in self.initial_rules:
+                response = self.api("POST", "/rules", json=rule)
+                assert response.status_code == 201, response.text
             self._submit_job()
         except BaseException:
             self.stop()  # no topics, API process or job left behind by a start that failed
             raise
 
     def stop(self) -> None:
+        if os.environ.get("LOGFLOW_E2E_KEEP") == "1":
+            # For a failure to be looked into afterwards: the job runs on, with its data.
+            print(f"e2e teardown skipped (LOGFLOW_E2E_KEEP=1): job {self.job_id}, prefix {self.index_prefix}")
+            return
         rest = FlinkRest(flink_rest_url())
         try:
             if self.job_id:
@@ -407,9 +418,7 @@ class Pipeline:
     def count(self, query: dict[str, Any] | None = None, dataset: str = "*") -> int:
         """Documents of this pipeline's indices; with every dataset (``*``), records only: the
         alerts the job indexes beside them (rules' and new error groups') are not records."""
-        index = f"{self.index_prefix}-{dataset}"
-        if dataset == "*":
-            index += f",-{self.index_prefix}-{ALERT_DATASET}-*"
+        index = records_indices(self.index_prefix) if dataset == "*" else f"{self.index_prefix}-{dataset}"
         result = self._read_indices(
             lambda es: es.options(ignore_status=404).count(index=index, query=query or {"match_all": {}})
         )

@@ -358,8 +358,8 @@ def test_select_filters_and_orders() -> None:
 
 def test_records_link_is_a_term_query_on_the_fingerprint() -> None:
     link = records_link('odd "one"', "logs", "http://127.0.0.1:9200/,http://other:9200")
-    assert link["index"] == "logs-*"
+    assert link["index"] == "logs-*,-logs-logflow.alert-*"
     assert link["query"]["query"] == {"term": {"error.fingerprint": 'odd "one"'}}
     assert link["search_url"] == (
-        "http://127.0.0.1:9200/logs-*/_search?q=error.fingerprint%3A%22odd%20%5C%22one%5C%22%22&sort=@timestamp:desc"
+        "http://127.0.0.1:9200/logs-*,-logs-logflow.alert-*/_search?q=error.fingerprint%3A%22odd%20%5C%22one%5C%22%22&sort=@timestamp:desc"
     )

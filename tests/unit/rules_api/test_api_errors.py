@@ -93,9 +93,9 @@ def test_one_group_carries_its_sample_and_the_search_for_its_records(client: Tes
     assert body["count"] == 3 and body["sample"]["host"] == "web-1" and body["sample"]["service"] == "shop"
     assert body["first_seen"].endswith("Z") and body["last_seen"] > body["first_seen"]
     records = body["records"]
-    assert records["index"] == "logs-*"
+    assert records["index"] == "logs-*,-logs-logflow.alert-*"
     assert records["query"]["query"] == {"term": {"error.fingerprint": "aaaa000000000002"}}
-    assert records["search_url"].startswith("http://127.0.0.1:9200/logs-*/_search?q=")
+    assert records["search_url"].startswith("http://127.0.0.1:9200/logs-*,-logs-logflow.alert-*/_search?q=")
     assert 'error.fingerprint:"aaaa000000000002"' in unquote(records["search_url"])
 
 
