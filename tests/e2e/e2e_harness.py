@@ -399,8 +399,35 @@ class Pipeline:
         return {hit["_id"]: hit for hit in hits}
 
     def await_documents(self, ids: list[str], timeout_s: float = 120) -> dict[str, dict[str, Any]]:
-        wait_for(f"{len(ids)} documents", lambda: len(self.documents(ids)) >= len(ids), timeout_s, 1.0)
+        try:
+            wait_for(f"{len(ids)} documents", lambda: len(self.documents(ids)) >= len(ids), timeout_s, 1.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {self.missing_report(ids)}") from None
         return self.documents(ids)
+
+    def missing_report(self, ids: list[str]) -> str:
+        """Which of ``ids`` are not indexed, per partition, and what the dead-letter topic holds: what
+        tells a lost event from a late, stuck or rejected one."""
+        found = self.documents(ids)
+        missing: dict[str, list[int]] = {}
+        for document_id in ids:
+            if document_id not in found:
+                _topic, partition, offset, *_index = document_id.split(":")  # topics hold no ':'
+                missing.setdefault(partition, []).append(int(offset))
+        produced: dict[str, list[int]] = {}
+        for document_id in ids:
+            _topic, partition, offset, *_index = document_id.split(":")
+            produced.setdefault(partition, []).append(int(offset))
+        parts = [
+            f"partition {p}: {len(offs)} of {len(produced[p])} missing, offsets {offs[:5]}...{offs[-3:]}"
+            f" (produced {min(produced[p])}-{max(produced[p])})"
+            for p, offs in sorted(missing.items())
+        ]
+        dead = self.consume(self.deadletter_topic, 1_000_000, timeout_s=5)
+        reasons = sorted({str(d.get("reason", d.get("error", "?")))[:80] for d in dead})
+        return (
+            f"found {len(found)} of {len(ids)}; {'; '.join(parts)}; dead letters: {len(dead)} {reasons[:3]}"
+        )
 
     def es(self) -> Any:
         from elasticsearch import Elasticsearch
