@@ -8,11 +8,14 @@ Keyed by ``topic:partition`` (one key per batch, ``jobs.log_pipeline``):
   deadline registers a timer at that deadline rounded up to a ``TICK_MS`` grid, and a backup one
   ``BACKUP_MS`` later. Flink keeps one timer per key and timestamp, so a busy key has a timer per
   tick rather than one per batch, and the re-registration costs a message, not a timer. Nothing
-  trusts that a registration fired: an earlier version kept "the timer this key registered" in
-  ``ValueState`` and skipped later registrations, and a registration that never fired (seen under
-  PyFlink after restores: the key's state said a timer was due, Flink had none) then held that
-  partition's last line until its next line, with no bound. Now the next batch registers again,
-  and the backup covers the last batch before a quiet spell.
+  trusts that one registration survives a restore: PyFlink (2.2) registers a Python timer in a
+  mailbox action queued when the bundle that made it finishes, and the bundle a checkpoint barrier
+  finishes is snapshotted before that action runs, so a restore from that checkpoint has the state
+  of its last bundle without the timers that bundle registered (docs/job.md, "Timers and
+  checkpoints"). An earlier version kept "the timer this key registered" in ``ValueState`` and
+  skipped later registrations: one such restore then held that partition's last line until its
+  next line, without bound. Now every batch registers again, and an earlier batch's timer, on
+  firing, arms the deadline left.
 - An event-time timer at the end of time: it fires only on the final watermark of a drained
   (``stop --drain``) or bounded run, and flushes every pending event, so quiet streams' last events
   are not lost with the job.

@@ -10,6 +10,13 @@ quiet and no watermark will come, ``idle_close`` seconds of wall-clock time afte
 rewritten whole (coalesced over a second) whenever more counts for it arrive, so replays stay
 idempotent. Its state is kept ``late_retention`` seconds after the first write; counts arriving
 later still only increment ``late`` (HINCRBY), the one non-idempotent path, documented in the README.
+
+Every count registers the window's timers again, at the same deterministic times (Flink keeps one
+timer per key and timestamp): PyFlink (2.2) registers a Python timer in a mailbox action queued
+when the bundle that made it finishes, and the bundle a checkpoint barrier finishes is snapshotted
+before that action runs, so a restore from that checkpoint has the window's state without the
+timers made in its last bundle (docs/job.md, "Timers and checkpoints"). Registering on every count
+makes one surviving registration enough.
 """
 
 from __future__ import annotations
@@ -28,8 +35,14 @@ from jobs.control.config import JobConfig
 from jobs.metrics import JobMetrics
 from jobs.sinks.redis_stats import RedisStatsSink
 
-# A rewrite after a window was first written is coalesced over this long (processing time).
+# A rewrite after a window was first written is coalesced over this long (processing time), on a
+# grid, so that every count of a window registers the same rewrite timer.
 REWRITE_DELAY_MS = 1000
+
+
+def rewrite_at(now_ms: int) -> int:
+    """The rewrite timer for a count at ``now_ms``: the grid point at least the delay ahead."""
+    return -(-(now_ms + REWRITE_DELAY_MS) // REWRITE_DELAY_MS) * REWRITE_DELAY_MS
 
 
 @dataclass
@@ -38,6 +51,9 @@ class WindowState:
     written: bool = False
     dirty: bool = False
     retire_at: int = 0
+    # Processing time at which a quiet stream's window is written without its watermark (0: not
+    # set, as in state written before this field existed).
+    close_at: int = 0
 
 
 class WindowStatistics(KeyedProcessFunction):
@@ -78,16 +94,21 @@ class WindowStatistics(KeyedProcessFunction):
                 self._redis_stats.add_late(start, value.events)
                 return
             state = WindowState(WindowStats(start=start, end=start + self._config.window_seconds))
-            timers.register_event_time_timer(end_ms - 1)
+        if not state.close_at:
             wait_ms = (
                 max(0, end_ms - value.ts_ms)
                 + (self._config.out_of_orderness_seconds + self._config.idle_close_seconds) * 1000
             )
-            timers.register_processing_time_timer(now + wait_ms)
+            state.close_at = now + wait_ms
         state.stats.add(value)
-        if state.written and not state.dirty:
+        # Registered on every count, not only the first: see the module's docstring.
+        if not state.written:
+            timers.register_event_time_timer(end_ms - 1)
+            timers.register_processing_time_timer(state.close_at)
+        else:
             state.dirty = True
-            timers.register_processing_time_timer(now + REWRITE_DELAY_MS)
+            timers.register_processing_time_timer(rewrite_at(now))
+            timers.register_processing_time_timer(state.retire_at)
         self._state.update(state)
 
     def _fire(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
