@@ -16,7 +16,8 @@ timer per key and timestamp): PyFlink (2.2) registers a Python timer in a mailbo
 when the bundle that made it finishes, and the bundle a checkpoint barrier finishes is snapshotted
 before that action runs, so a restore from that checkpoint has the window's state without the
 timers made in its last bundle (docs/job.md, "Timers and checkpoints"). Registering on every count
-makes one surviving registration enough.
+makes one surviving registration enough; a window that gets no count after a restore gets a touch
+(``common.schema.stats.TOUCH``, from the normalize operator's first call after it opens) instead.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pyflink.common import Types
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext, TimeDomain
 from pyflink.datastream.state import ValueStateDescriptor
 
-from common.schema.stats import Stat, StatsKeys, WindowStats
+from common.schema.stats import TOUCH, Stat, StatsKeys, WindowStats
 from jobs.control.config import JobConfig
 from jobs.metrics import JobMetrics
 from jobs.sinks.redis_stats import RedisStatsSink
@@ -88,6 +89,10 @@ class WindowStatistics(KeyedProcessFunction):
         timers = ctx.timer_service()
         now = timers.current_processing_time()
         state: WindowState | None = self._state.value()
+        if value.outcome == TOUCH:
+            if state is not None:  # a window with state: its timers again, nothing counted
+                self._arm(state, end_ms, now, timers)
+            return
         if state is None:
             if value.late and timers.current_watermark() >= end_ms - 1:
                 # A late event for a window whose state was retired (or never existed).
@@ -101,15 +106,21 @@ class WindowStatistics(KeyedProcessFunction):
             )
             state.close_at = now + wait_ms
         state.stats.add(value)
+        if state.written:
+            state.dirty = True
         # Registered on every count, not only the first: see the module's docstring.
+        self._arm(state, end_ms, now, timers)
+        self._state.update(state)
+
+    @staticmethod
+    def _arm(state: WindowState, end_ms: int, now: int, timers: Any) -> None:
         if not state.written:
             timers.register_event_time_timer(end_ms - 1)
             timers.register_processing_time_timer(state.close_at)
-        else:
-            state.dirty = True
+            return
+        if state.dirty:
             timers.register_processing_time_timer(rewrite_at(now))
-            timers.register_processing_time_timer(state.retire_at)
-        self._state.update(state)
+        timers.register_processing_time_timer(state.retire_at)
 
     def _fire(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> None:
         state: WindowState | None = self._state.value()

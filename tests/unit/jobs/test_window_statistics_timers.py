@@ -126,3 +126,31 @@ def test_counts_after_the_first_write_register_the_rewrite_on_a_grid_and_the_ret
     timers.now = rewrite_at(START * 1000 + 20_010)
     operator.on_timer(timers.now, FakeContext(timers, TimeDomain.PROCESSING_TIME))
     assert sink.written == [1, 4]
+
+
+def test_a_touch_registers_a_windows_timers_again_and_counts_nothing() -> None:
+    from common.schema.stats import touch_stats
+
+    operator, state, _sink = _operator()
+    timers = FakeTimers()
+    (touch,) = touch_stats(START * 1000 + 1, START * 1000 + 9_999, WINDOW_S)
+    operator.process_element(touch, FakeContext(timers))
+    assert state.value() is None and not timers.processing and not timers.event  # no window: nothing
+
+    operator.process_element(_stat(4), FakeContext(timers))
+    registered = (set(timers.processing), set(timers.event))
+    timers.processing.clear()
+    timers.event.clear()  # lost with the bundle the checkpoint finished
+    operator.process_element(touch, FakeContext(timers))
+    assert (timers.processing, timers.event) == registered
+    assert state.value().stats.total == 4 and state.value().stats.by_dataset == {"syslog": 4}
+
+
+def test_touches_cover_every_window_of_the_span_and_at_most_the_newest_thousand() -> None:
+    from common.schema.stats import MAX_TOUCHED_WINDOWS, TOUCH, touch_stats
+
+    touches = touch_stats(START * 1000 - 25_000, START * 1000 + 3_000, WINDOW_S)
+    assert [t.ts_ms // 1000 for t in touches] == [START - 30, START - 20, START - 10, START]
+    assert {(t.outcome, t.events) for t in touches} == {(TOUCH, 0)}
+    many = touch_stats(0, START * 1000, WINDOW_S)
+    assert len(many) == MAX_TOUCHED_WINDOWS and many[-1].ts_ms == START * 1000
