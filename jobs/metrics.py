@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from common.schema.stats import DEAD_LETTERED, DROPPED, INDEXED, Stat
@@ -159,12 +160,42 @@ class JobMetrics(ElasticsearchObserver, RedisObserver):
         self._counters: dict[str, Counter] = {}
         self._rule_hits: dict[str, Counter] = {}
         self._clock = clock
+        # Updates made where the runtime would drop them (jobs.timer_metrics), keyed by
+        # (rule id or None, counter name), reported with the next update made where it counts.
+        self._held: dict[tuple[str | None, str], int] = {}
+        self._holding = False
 
-    def _inc(self, name: str, n: int = 1) -> None:
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Within this, updates are kept back and reported with the first update made after it."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _inc(self, name: str, n: int = 1, rule_id: str | None = None) -> None:
+        if self._holding:
+            key = (rule_id, name)
+            self._held[key] = self._held.get(key, 0) + n
+            return
+        if self._held:
+            held, self._held = self._held, {}
+            for (held_rule, held_name), count in held.items():
+                self._counter(held_name, held_rule).inc(count)
+        self._counter(name, rule_id).inc(n)
+
+    def _counter(self, name: str, rule_id: str | None) -> Counter:
+        if rule_id is not None:
+            # One series per rule id: bounded by the rules that exist, which operators curate.
+            hits = self._rule_hits.get(rule_id)
+            if hits is None:
+                hits = self._rule_hits[rule_id] = self._group.add_group("rule", rule_id).counter(name)
+            return hits
         counter = self._counters.get(name)
         if counter is None:
             counter = self._counters[name] = self._group.counter(name)
-        counter.inc(n)
+        return counter
 
     @classmethod
     def detached(cls) -> JobMetrics:
@@ -202,11 +233,7 @@ class JobMetrics(ElasticsearchObserver, RedisObserver):
         self._inc(ALERTS)
 
     def rule_hits(self, rule_id: str, count: int) -> None:
-        # One series per rule id: bounded by the rules that exist, which operators curate.
-        counter = self._rule_hits.get(rule_id)
-        if counter is None:
-            counter = self._rule_hits[rule_id] = self._group.add_group("rule", rule_id).counter(RULE_HITS)
-        counter.inc(count)
+        self._inc(RULE_HITS, count, rule_id)
 
     def timed_rules(self, rules: RuleApplier) -> RuleApplier:
         """``rules`` with the time of every ``apply_batch`` counted."""

@@ -36,6 +36,7 @@ from jobs.operators.rule_set import ActiveRules
 from jobs.sinks.dead_letter import DeadLetterSink
 from jobs.sinks.elasticsearch.config import ElasticsearchSinkConfig
 from jobs.sinks.elasticsearch.sink import ElasticsearchSink
+from jobs.timer_metrics import TimerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         self._joining = KeyedJoining()
         self._touch_windows = False
         self._metrics = JobMetrics.detached()
+        self._timer_metrics = TimerMetrics(self._metrics)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         from common.gc_settings import tune_for_batches
@@ -80,6 +82,7 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         # and checkpoints"); after a fresh start the touches find no window state and do nothing.
         self._touch_windows = True
         self._metrics = metrics = JobMetrics(runtime_context.get_metrics_group())
+        self._timer_metrics = TimerMetrics(metrics)
         metrics.watch_rules(lambda: self._rules)
         self._dead_letters.open()
         self._documents.open(observer=metrics)
@@ -120,6 +123,7 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
         topic, partition, payloads, offsets, timestamps = value
+        self._timer_metrics.element_seen()
         if self._touch_windows:
             yield from self._touches(ctx, min(timestamps, default=None))
         records, joined = self._joining.on_batch(
@@ -129,11 +133,12 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         # Events of streams that went quiet: written here, before the timer call returns, as above.
-        if self._touch_windows:
-            yield from self._touches(ctx, None)
-        records, joined = self._joining.on_timer(timestamp, ctx)
-        if records:
-            yield from self._process(records, joined, ctx)
+        with self._timer_metrics.counting():
+            if self._touch_windows:
+                yield from self._touches(ctx, None)
+            records, joined = self._joining.on_timer(timestamp, ctx)
+            if records:
+                yield from self._process(records, joined, ctx)
 
     def _touches(self, ctx: Any, oldest_ts_ms: int | None) -> list[Stat]:
         """Touches for the windows a restore may have left without timers: from before the oldest

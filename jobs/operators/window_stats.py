@@ -35,6 +35,7 @@ from common.schema.stats import TOUCH, Stat, StatsKeys, WindowStats
 from jobs.control.config import JobConfig
 from jobs.metrics import JobMetrics
 from jobs.sinks.redis_stats import RedisStatsSink
+from jobs.timer_metrics import TimerMetrics
 
 # A rewrite after a window was first written is coalesced over this long (processing time), on a
 # grid, so that every count of a window registers the same rewrite timer.
@@ -66,21 +67,26 @@ class WindowStatistics(KeyedProcessFunction):
             config.redis, StatsKeys(config.stats_prefix, config.window_seconds), config.stats_ttl_seconds
         )
         self._state: Any = None
+        self._timer_metrics = TimerMetrics(JobMetrics.detached())
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._state = runtime_context.get_state(ValueStateDescriptor("window", Types.PICKLED_BYTE_ARRAY()))
-        self._redis_stats.open(observer=JobMetrics(runtime_context.get_metrics_group()))
+        metrics = JobMetrics(runtime_context.get_metrics_group())
+        self._timer_metrics = TimerMetrics(metrics)  # windows are written to Redis in timers
+        self._redis_stats.open(observer=metrics)
 
     def close(self) -> None:
         self._redis_stats.close()
 
     # PyFlink iterates whatever these return, so "no output" must be an empty iterable, not None.
     def process_element(self, value: Stat, ctx: KeyedProcessFunction.Context) -> Iterable[Any]:
+        self._timer_metrics.element_seen()
         self._count(value, ctx)
         return ()
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterable[Any]:
-        self._fire(timestamp, ctx)
+        with self._timer_metrics.counting():
+            self._fire(timestamp, ctx)
         return ()
 
     def _count(self, value: Stat, ctx: KeyedProcessFunction.Context) -> None:
