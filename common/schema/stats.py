@@ -28,6 +28,20 @@ INDEXED = "indexed"
 DROPPED = "dropped"
 DEAD_LETTERED = "dead_lettered"
 OUTCOMES: tuple[str, ...] = (INDEXED, DROPPED, DEAD_LETTERED)
+# Not an outcome: a Stat of no events that only reaches its window's statistics operator, which
+# then registers the window's timers again (after a restore; docs/job.md, "Timers and checkpoints").
+TOUCH = "touch"
+# The most windows one touch covers, whatever the window size and the time to cover.
+MAX_TOUCHED_WINDOWS = 1_000
+
+
+def touch_stats(from_ms: int, to_ms: int, window_seconds: int) -> list[Stat]:
+    """A touch for every window from the one ``from_ms`` falls in to the one ``to_ms`` falls in (the
+    newest ``MAX_TOUCHED_WINDOWS`` of them)."""
+    step = window_seconds * 1000
+    last = window_start(to_ms, window_seconds) * 1000
+    first = max(window_start(from_ms, window_seconds) * 1000, last - (MAX_TOUCHED_WINDOWS - 1) * step)
+    return [Stat(start, TOUCH, "", "", "", (), 0, False) for start in range(first, last + 1, step)]
 
 
 class Stat(NamedTuple):

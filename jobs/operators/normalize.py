@@ -26,7 +26,7 @@ from pyflink.datastream.state import MapStateDescriptor
 from common.parsing.options import ParseOptions, parse_environment
 from common.schema import rules_topic
 from common.schema.ecs import EcsRecord
-from common.schema.stats import StatBatch
+from common.schema.stats import Stat, StatBatch, touch_stats
 from jobs.control.config import JobConfig
 from jobs.metrics import JobMetrics
 from jobs.operators.batch import BatchContext, KafkaRecord, process_batch
@@ -64,6 +64,7 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         self._parse_env = parse_environment()
         ParseOptions.from_env(self._parse_env)
         self._joining = KeyedJoining()
+        self._touch_windows = False
         self._metrics = JobMetrics.detached()
 
     def open(self, runtime_context: RuntimeContext) -> None:
@@ -75,6 +76,9 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
         self._options = ParseOptions.from_env(self._parse_env)
         self._joining.open(runtime_context, self._options)
         self._rules = None
+        # Opened after a restore, this subtask touches the recent windows once (docs/job.md, "Timers
+        # and checkpoints"); after a fresh start the touches find no window state and do nothing.
+        self._touch_windows = True
         self._metrics = metrics = JobMetrics(runtime_context.get_metrics_group())
         metrics.watch_rules(lambda: self._rules)
         self._dead_letters.open()
@@ -116,6 +120,8 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
         topic, partition, payloads, offsets, timestamps = value
+        if self._touch_windows:
+            yield from self._touches(ctx, min(timestamps, default=None))
         records, joined = self._joining.on_batch(
             records_in_offset_order(topic, partition, payloads, offsets, timestamps), ctx
         )
@@ -123,9 +129,22 @@ class NormalizeAndApplyRules(KeyedBroadcastProcessFunction):
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         # Events of streams that went quiet: written here, before the timer call returns, as above.
+        if self._touch_windows:
+            yield from self._touches(ctx, None)
         records, joined = self._joining.on_timer(timestamp, ctx)
         if records:
             yield from self._process(records, joined, ctx)
+
+    def _touches(self, ctx: Any, oldest_ts_ms: int | None) -> list[Stat]:
+        """Touches for the windows a restore may have left without timers: from before the oldest
+        record of the first batch (the checkpoint's position) or now, whichever is older, by the
+        disorder and idle bounds and a window, up to now."""
+        self._touch_windows = False
+        config = self._config
+        now = ctx.timer_service().current_processing_time()
+        span_ms = (config.out_of_orderness_seconds + config.idle_close_seconds + config.window_seconds) * 1000
+        start = min(now, oldest_ts_ms if oldest_ts_ms is not None else now) - span_ms
+        return touch_stats(start, now, config.window_seconds)
 
     def _process(self, records: list[KafkaRecord], joined: JoinedRecords, ctx: Any) -> Iterator[Any]:
         rules = self._active_rules(ctx)

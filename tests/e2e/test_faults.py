@@ -38,12 +38,7 @@ from deploy.stack import processes, taskmanagers
 from deploy.stack.layout import StackLayout
 from jobs.control.flink_rest import FlinkRest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.quarantined(
-        "never ran on the fresh-clone CI stack after the multi-line merge (its probe loop predated it; fixed since, not re-run)"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 TASKMANAGERS = "2"
 RULE_TAG = "fault-rule"

@@ -68,6 +68,12 @@ def _await_alert_rule(pipeline: Pipeline, marker: str) -> None:
     wait_for("the rules to take effect", tagged, 90, 0.0)
 
 
+@pytest.mark.quarantined(
+    "records the multi-line joiner's flush timer completes (each quiet partition's last line) are indexed and "
+    "counted in the Redis windows but not in the logflow counters: PyFlink does not report the metrics "
+    "updated in on_timer (2026-12-05: 17 of 19 indexed counted, 19 documents found; two more lines, one per "
+    "partition, moved no counter in 8 s); docs/metrics.md"
+)
 def test_counters_move_by_exactly_the_lines_produced(pipeline: Pipeline) -> None:
     marker = f"metrics-{time.time_ns()}"
     drop_id, alert_id = f"drop-{marker}", f"alert-{marker}"

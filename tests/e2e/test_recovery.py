@@ -12,12 +12,7 @@ from collections.abc import Iterator
 import pytest
 from e2e_harness import Pipeline, produce_in_background, stack, syslog_lines, taskmanager_pid, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.quarantined(
-        "after kill -9 of one of two TaskManagers (and with Elasticsearch down) not every document was found within 300 s on the fresh-clone CI stack; lost or unmatched is not established"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

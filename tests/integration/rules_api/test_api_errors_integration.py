@@ -48,7 +48,7 @@ def test_error_groups_are_read_from_redis(isolation: Isolation, servers: ServerF
 
     one = httpx.get(f"{server.url}/api/v1/errors/aaaa1111bbbb2222", headers=viewer, timeout=10).json()
     assert one["count"] == 30 and one["sample"]["type"] == "java.io.IOException"
-    assert one["records"]["index"] == "logs-it-*"
+    assert one["records"]["index"] == "logs-it-*,-logs-it-logflow.alert-*"
     assert one["records"]["query"]["query"] == {"term": {"error.fingerprint": "aaaa1111bbbb2222"}}
 
     missing = httpx.get(f"{server.url}/api/v1/errors/ffff0000ffff0000", headers=viewer, timeout=10)

@@ -288,31 +288,17 @@ def test_a_joined_event_that_fails_is_one_dead_letter_listing_its_offsets(engine
 # ---- the Flink glue's timer bookkeeping, with stand-ins for Flink's state and timer service -------
 
 
-class FakeValueState:
-    def __init__(self) -> None:
-        self.current: int | None = None
-
-    def value(self) -> int | None:
-        return self.current
-
-    def update(self, value: int) -> None:
-        self.current = value
-
-    def clear(self) -> None:
-        self.current = None
-
-
 class FakeTimers:
     def __init__(self) -> None:
         self.now = 0
-        self.processing: list[int] = []
+        self.processing: set[int] = set()  # Flink keeps one timer per key and timestamp
         self.event: set[int] = set()
 
     def current_processing_time(self) -> int:
         return self.now
 
     def register_processing_time_timer(self, ts: int) -> None:
-        self.processing.append(ts)
+        self.processing.add(ts)
 
     def register_event_time_timer(self, ts: int) -> None:
         self.event.add(ts)
@@ -333,36 +319,62 @@ class FakeContext:
         return self._domain
 
 
-def _keyed_joining() -> tuple[Any, DictState, FakeValueState]:
+def _keyed_joining() -> tuple[Any, DictState]:
     from jobs.operators.multiline_state import KeyedJoining
 
     joining = KeyedJoining()
-    state, timer = DictState(), FakeValueState()
+    state = DictState()
     joining._joiner = joiner()
     joining._pending = state
-    joining._timer = timer
-    return joining, state, timer
+    return joining, state
 
 
-def test_a_busy_key_keeps_one_timer_and_the_timer_flushes_what_is_due() -> None:
+def test_every_batch_arms_its_deadline_on_the_tick_grid_with_a_backup_and_the_timer_flushes_what_is_due() -> (
+    None
+):
     from pyflink.datastream import TimeDomain
 
-    from jobs.operators.multiline_state import END_OF_INPUT
+    from jobs.operators.multiline_state import BACKUP_MS, END_OF_INPUT, TICK_MS, timer_times
 
-    joining, state, timer = _keyed_joining()
+    assert timer_times(TICK_MS * 4) == (TICK_MS * 4, TICK_MS * 4 + BACKUP_MS)  # on the grid: as it is
+    assert timer_times(TICK_MS * 4 + 1) == (TICK_MS * 5, TICK_MS * 5 + BACKUP_MS)  # else the next point
+    joining, state = _keyed_joining()
     timers = FakeTimers()
     for batch in range(5):  # a batch every 100 ms on one stream, and one on another stream at first
         timers.now = batch * 100
         values = [b"2024 line"] + ([filebeat("2024 other", "h", "/f")] if batch == 0 else [])
         joining.on_batch(records(values, batch * 10), FakeContext(timers))
-    assert timers.processing == [TIMEOUT] and timer.value() == TIMEOUT
+        # Each batch registers again, whether or not an earlier registration is still pending: none
+        # is trusted to fire (a registration that never fired once held a partition's last line).
+        assert set(timer_times(batch * 100 + TIMEOUT)) <= timers.processing
     assert timers.event == {END_OF_INPUT}
 
+    timers.processing.clear()
     timers.now = TIMEOUT
     recs, joined = joining.on_timer(TIMEOUT, FakeContext(timers, TimeDomain.PROCESSING_TIME))
-    # The other stream went quiet at 0: flushed; the busy one is due at 400 + timeout.
+    # The other stream went quiet at 0: flushed; the busy one is due at 400 + timeout and armed.
     assert [r[3] for r in recs] == [1] and list(joined) == [("logs", 0, 1)]
-    assert timers.processing == [TIMEOUT, 400 + TIMEOUT] and timer.value() == 400 + TIMEOUT
+    assert timers.processing == set(timer_times(400 + TIMEOUT))
+
+    timers.processing.clear()
+    timers.now = TIMEOUT + 200  # a backup or grid timer before the deadline: nothing due, re-armed
+    recs, _ = joining.on_timer(TIMEOUT + 200, FakeContext(timers, TimeDomain.PROCESSING_TIME))
+    assert recs == [] and timers.processing == set(timer_times(400 + TIMEOUT))
 
     recs, _ = joining.on_timer(TIMEOUT + 400, FakeContext(timers, TimeDomain.EVENT_TIME))
-    assert [r[3] for r in recs] == [40] and state.data == {} and timer.value() is None
+    assert [r[3] for r in recs] == [40] and state.data == {}
+
+
+def test_a_quiet_key_s_last_line_is_flushed_by_the_backup_when_the_first_timer_never_fires() -> None:
+    from pyflink.datastream import TimeDomain
+
+    from jobs.operators.multiline_state import timer_times
+
+    joining, state = _keyed_joining()
+    timers = FakeTimers()
+    joining.on_batch(records([b"2024 last line"], 7), FakeContext(timers))
+    first, backup = timer_times(TIMEOUT)
+    assert timers.processing == {first, backup}
+    timers.now = backup  # the first registration was lost: only the backup fires
+    recs, _ = joining.on_timer(backup, FakeContext(timers, TimeDomain.PROCESSING_TIME))
+    assert [r[3] for r in recs] == [7] and state.data == {}

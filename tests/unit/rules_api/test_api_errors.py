@@ -15,25 +15,33 @@ from rules_api.error_groups import MemoryErrorGroups
 from rules_api.main import create_app
 from rules_api.store.memory import MemoryRuleStore
 
-NOW = time.time()
 HOUR = 3600.0
-GROUPS = [
-    # fingerprint, count, first seen, last seen (seconds ago)
-    ErrorGroup(
-        "aaaa000000000001", 500, NOW - 30 * 24 * HOUR, NOW - 2 * HOUR, "db down", "java.io.IOException"
-    ),
-    ErrorGroup(
-        "aaaa000000000002", 3, NOW - 1 * HOUR, NOW - 60, "order 1 failed", "", "log4j", "web-1", "shop"
-    ),
-    ErrorGroup("aaaa000000000003", 40, NOW - 5 * HOUR, NOW - 10 * 60, "panic", "panic"),
-    ErrorGroup("aaaa000000000004", 9, NOW - 9 * 24 * HOUR, NOW - 3 * 24 * HOUR, "old", "KeyError"),
-]
+
+
+def groups_seen_before(now: float) -> list[ErrorGroup]:
+    """The groups, with their times relative to ``now``: taken when each test starts, not when the
+    module is imported (in a full run, the e2e tests run for half an hour in between)."""
+    return [
+        # fingerprint, count, first seen, last seen (seconds ago)
+        ErrorGroup(
+            "aaaa000000000001", 500, now - 30 * 24 * HOUR, now - 2 * HOUR, "db down", "java.io.IOException"
+        ),
+        ErrorGroup(
+            "aaaa000000000002", 3, now - 1 * HOUR, now - 60, "order 1 failed", "", "log4j", "web-1", "shop"
+        ),
+        ErrorGroup("aaaa000000000003", 40, now - 5 * HOUR, now - 10 * 60, "panic", "panic"),
+        ErrorGroup("aaaa000000000004", 9, now - 9 * 24 * HOUR, now - 3 * 24 * HOUR, "old", "KeyError"),
+    ]
+
+
 VIEWER = {"Authorization": f"Bearer {TOKENS['viewer']}"}
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    source = MemoryErrorGroups(GROUPS, index_prefix="logs", es_url="http://127.0.0.1:9200")
+    source = MemoryErrorGroups(
+        groups_seen_before(time.time()), index_prefix="logs", es_url="http://127.0.0.1:9200"
+    )
     app = create_app(
         settings_for_tests(), store=MemoryRuleStore(), publisher=RecordingPublisher(), error_groups=source
     )
