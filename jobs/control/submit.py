@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -55,7 +56,15 @@ class SubmitPaths:
             )
 
 
-def flink_run_command(paths: SubmitPaths, rest_url: str, from_savepoint: str | None = None) -> list[str]:
+def flink_run_command(
+    paths: SubmitPaths,
+    rest_url: str,
+    from_savepoint: str | None = None,
+    script: Path = JOB_SCRIPT,
+    program_args: Sequence[str] = (),
+) -> list[str]:
+    """The `flink run` command line; ``script`` and ``program_args`` let a benchmark submit its own
+    minimal program with the same connector jar and interpreters as the job."""
     rest = urlparse(rest_url)
     command = [
         str(paths.flink_bin),
@@ -66,13 +75,14 @@ def flink_run_command(paths: SubmitPaths, rest_url: str, from_savepoint: str | N
         "--jarfile",
         str(paths.connector_jar),
         "--python",
-        str(JOB_SCRIPT),
+        str(script),
         # The same interpreter runs the client that builds the graph and the TaskManager's workers,
         # so both import this checkout's `common` and `jobs`.
         "--pyExecutable",
         str(paths.python),
         "--pyClientExecutable",
         str(paths.python),
+        *program_args,
     ]
     if from_savepoint:
         command[2:2] = ["--fromSavepoint", from_savepoint]
@@ -80,12 +90,16 @@ def flink_run_command(paths: SubmitPaths, rest_url: str, from_savepoint: str | N
 
 
 def run_flink_submit(
-    from_savepoint: str | None = None, timeout_s: float = 180.0, parallelism: int | None = None
+    from_savepoint: str | None = None,
+    timeout_s: float = 180.0,
+    parallelism: int | None = None,
+    script: Path = JOB_SCRIPT,
+    program_args: Sequence[str] = (),
 ) -> str:
     """Run `flink run --detached`; returns its output. Raises SubmitError on failure.
 
     ``parallelism`` overrides LOGFLOW_PARALLELISM for this submission (the client reads it when it
-    builds the graph).
+    builds the graph). ``script`` and ``program_args``: another Python program than the job.
     """
     paths = SubmitPaths.discover()
     paths.check()
@@ -96,7 +110,7 @@ def run_flink_submit(
     }
     if parallelism is not None:
         env["LOGFLOW_PARALLELISM"] = str(parallelism)
-    command = flink_run_command(paths, flink_rest_url(), from_savepoint)
+    command = flink_run_command(paths, flink_rest_url(), from_savepoint, script, program_args)
     try:
         result = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
