@@ -34,7 +34,7 @@ phase "stack ready"
 
 export LOGFLOW_REQUIRE_STACK=1
 set +e
-.venv/bin/pytest tests "$@"
+.venv/bin/pytest tests --durations=25 "$@"
 rc=$?
 set -e
 phase "tests finished with exit code $rc"
