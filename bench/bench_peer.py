@@ -32,7 +32,6 @@ Prints a table and JSON; writes the JSON under bench/results/ (git-ignored).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import signal
 import statistics
@@ -55,6 +54,7 @@ from e2e_harness import Pipeline  # noqa: E402
 from measure import (  # noqa: E402
     docs_per_bulk,
     node_bulk_counters,
+    publish_report,
     searchable_count,
     service_cpu_seconds,
     steady_window,
@@ -66,7 +66,6 @@ from common.settings import ElasticsearchSettings, KafkaSettings  # noqa: E402
 from jobs.sinks.elasticsearch.template import install_index_template  # noqa: E402
 
 INPUT = REPO / "tests" / "data" / "loghub" / "Linux_2k.log"
-RESULTS = REPO / "bench" / "results"
 # The harness shortens windows and checkpoints for tests; "" gives the job's own default, as in the demo.
 DEMO_JOB_ENV = {
     "LOGFLOW_WINDOW_SECONDS": "",
@@ -479,12 +478,7 @@ def main() -> int:
         **summary(runs),
         "runs": [asdict(run) for run in runs],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"peer-{started:%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(table(report), file=sys.stderr)
-    print(json.dumps(report, indent=2))
-    print(f"written to {out}", file=sys.stderr)
+    publish_report(report, f"peer-{started:%Y%m%dT%H%M%S}", table(report))
     return 0
 
 

@@ -27,7 +27,6 @@ Prints a table and JSON; writes the JSON under bench/results/ (git-ignored).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -53,7 +52,7 @@ from bench_peer import (  # noqa: E402
     produce_input,
     with_taskmanager_totals,
 )
-from measure import median_ratio, service_cpu_seconds, steady_window  # noqa: E402
+from measure import median_ratio, publish_report, service_cpu_seconds, steady_window  # noqa: E402
 
 from common.settings import flink_rest_url  # noqa: E402
 from jobs.control.config import JobConfig  # noqa: E402
@@ -61,7 +60,6 @@ from jobs.control.flink_rest import FlinkRest, JobSummary  # noqa: E402
 from jobs.control.submit import run_flink_submit  # noqa: E402
 
 JOB_PROGRAM = REPO / "bench" / "source_share_job.py"
-RESULTS = REPO / "bench" / "results"
 VARIANTS = {
     "A": "SQL Kafka source + ARRAY_AGG window (today's job), key_by, Python per batch",
     "B": "DataStream KafkaSource (value only), Python per record",
@@ -411,12 +409,7 @@ def main() -> int:
         **summary(runs),
         "runs": [asdict(run) for run in runs],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"source-share-{started:%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(table(report), file=sys.stderr)
-    print(json.dumps(report, indent=2))
-    print(f"written to {out}", file=sys.stderr)
+    publish_report(report, f"source-share-{started:%Y%m%dT%H%M%S}", table(report))
     return 0
 
 

@@ -164,3 +164,20 @@ def per_event_us(before: dict[str, float], after: dict[str, float], events: int)
 def median_by_key(rows: Iterable[dict[str, float]]) -> dict[str, float]:
     rows = list(rows)
     return {key: statistics.median(row.get(key, 0.0) for row in rows) for key in rows[0]} if rows else {}
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def publish_report(report: dict[str, Any], name: str, table_text: str) -> Path:
+    """Write ``report`` to ``bench/results/<name>.json`` (git-ignored); the table to stderr, the
+    JSON to stdout, then where it was written."""
+    import json
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table_text, file=sys.stderr)
+    print(json.dumps(report, indent=2))
+    print(f"written to {out}", file=sys.stderr)
+    return out

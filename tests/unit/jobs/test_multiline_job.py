@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flink_fakes import FakeContext, FakeTimers
 
 from common.multiline import NO_DEADLINE, JoinedEvent, MultilineOptions, load_config, parse_config
 from common.multiline.messages import event_message, stream_line
@@ -286,37 +287,6 @@ def test_a_joined_event_that_fails_is_one_dead_letter_listing_its_offsets(engine
 
 
 # ---- the Flink glue's timer bookkeeping, with stand-ins for Flink's state and timer service -------
-
-
-class FakeTimers:
-    def __init__(self) -> None:
-        self.now = 0
-        self.processing: set[int] = set()  # Flink keeps one timer per key and timestamp
-        self.event: set[int] = set()
-
-    def current_processing_time(self) -> int:
-        return self.now
-
-    def register_processing_time_timer(self, ts: int) -> None:
-        self.processing.add(ts)
-
-    def register_event_time_timer(self, ts: int) -> None:
-        self.event.add(ts)
-
-
-class FakeContext:
-    def __init__(self, timers: FakeTimers, domain: Any = None) -> None:
-        self._timers = timers
-        self._domain = domain
-
-    def timer_service(self) -> FakeTimers:
-        return self._timers
-
-    def get_current_key(self) -> str:
-        return "logs:0"
-
-    def time_domain(self) -> Any:
-        return self._domain
 
 
 def _keyed_joining() -> tuple[Any, DictState]:

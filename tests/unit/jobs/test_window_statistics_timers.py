@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flink_fakes import FakeContext, FakeTimers
 from pyflink.datastream import TimeDomain
 
 from common.schema.stats import INDEXED, Stat, WindowStats
@@ -28,41 +29,6 @@ class FakeState:
 
     def clear(self) -> None:
         self.current = None
-
-
-class FakeTimers:
-    def __init__(self) -> None:
-        self.now = START * 1000
-        self.watermark = 0
-        self.processing: set[int] = set()
-        self.event: set[int] = set()
-
-    def current_processing_time(self) -> int:
-        return self.now
-
-    def current_watermark(self) -> int:
-        return self.watermark
-
-    def register_processing_time_timer(self, ts: int) -> None:
-        self.processing.add(ts)
-
-    def register_event_time_timer(self, ts: int) -> None:
-        self.event.add(ts)
-
-
-class FakeContext:
-    def __init__(self, timers: FakeTimers, domain: Any = None) -> None:
-        self._timers = timers
-        self._domain = domain
-
-    def timer_service(self) -> FakeTimers:
-        return self._timers
-
-    def get_current_key(self) -> int:
-        return START
-
-    def time_domain(self) -> Any:
-        return self._domain
 
 
 class RecordingSink:
@@ -90,8 +56,8 @@ def _stat(events: int) -> Stat:
 
 def test_every_count_registers_the_windows_timers_again_at_the_same_times() -> None:
     operator, _state, sink = _operator()
-    timers = FakeTimers()
-    operator.process_element(_stat(3), FakeContext(timers))
+    timers = FakeTimers(now=START * 1000)
+    operator.process_element(_stat(3), FakeContext(timers, key=START))
     first_processing, first_event = set(timers.processing), set(timers.event)
     assert first_event == {(START + WINDOW_S) * 1000 - 1} and len(first_processing) == 1
 
@@ -100,20 +66,20 @@ def test_every_count_registers_the_windows_timers_again_at_the_same_times() -> N
     timers.processing.clear()
     timers.event.clear()
     timers.now += 300
-    operator.process_element(_stat(2), FakeContext(timers))
+    operator.process_element(_stat(2), FakeContext(timers, key=START))
     assert timers.processing == first_processing and timers.event == first_event
 
     (close_at,) = first_processing
     timers.now = close_at
-    operator.on_timer(close_at, FakeContext(timers, TimeDomain.PROCESSING_TIME))
+    operator.on_timer(close_at, FakeContext(timers, TimeDomain.PROCESSING_TIME, key=START))
     assert sink.written == [5]
 
 
 def test_counts_after_the_first_write_register_the_rewrite_on_a_grid_and_the_retirement_again() -> None:
     operator, state, sink = _operator()
-    timers = FakeTimers()
-    operator.process_element(_stat(1), FakeContext(timers))
-    operator.on_timer((START + WINDOW_S) * 1000 - 1, FakeContext(timers, TimeDomain.EVENT_TIME))
+    timers = FakeTimers(now=START * 1000)
+    operator.process_element(_stat(1), FakeContext(timers, key=START))
+    operator.on_timer((START + WINDOW_S) * 1000 - 1, FakeContext(timers, TimeDomain.EVENT_TIME, key=START))
     assert sink.written == [1]
     retire_at = state.value().retire_at
     assert retire_at in timers.processing
@@ -121,10 +87,10 @@ def test_counts_after_the_first_write_register_the_rewrite_on_a_grid_and_the_ret
     for offset in (10, 250, 400):  # three counts in one rewrite period: one rewrite timer
         timers.processing.clear()
         timers.now = START * 1000 + 20_000 + offset
-        operator.process_element(_stat(1), FakeContext(timers))
+        operator.process_element(_stat(1), FakeContext(timers, key=START))
         assert timers.processing == {rewrite_at(START * 1000 + 20_010), retire_at}
     timers.now = rewrite_at(START * 1000 + 20_010)
-    operator.on_timer(timers.now, FakeContext(timers, TimeDomain.PROCESSING_TIME))
+    operator.on_timer(timers.now, FakeContext(timers, TimeDomain.PROCESSING_TIME, key=START))
     assert sink.written == [1, 4]
 
 
@@ -132,16 +98,16 @@ def test_a_touch_registers_a_windows_timers_again_and_counts_nothing() -> None:
     from common.schema.stats import touch_stats
 
     operator, state, _sink = _operator()
-    timers = FakeTimers()
+    timers = FakeTimers(now=START * 1000)
     (touch,) = touch_stats(START * 1000 + 1, START * 1000 + 9_999, WINDOW_S)
-    operator.process_element(touch, FakeContext(timers))
+    operator.process_element(touch, FakeContext(timers, key=START))
     assert state.value() is None and not timers.processing and not timers.event  # no window: nothing
 
-    operator.process_element(_stat(4), FakeContext(timers))
+    operator.process_element(_stat(4), FakeContext(timers, key=START))
     registered = (set(timers.processing), set(timers.event))
     timers.processing.clear()
     timers.event.clear()  # lost with the bundle the checkpoint finished
-    operator.process_element(touch, FakeContext(timers))
+    operator.process_element(touch, FakeContext(timers, key=START))
     assert (timers.processing, timers.event) == registered
     assert state.value().stats.total == 4 and state.value().stats.by_dataset == {"syslog": 4}
 
