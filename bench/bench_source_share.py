@@ -16,7 +16,8 @@ The input: one topic with 2 partitions holding ``--events`` lines of tests/data/
 cycled (bench_peer's input), produced once. Each run submits one variant (jobs.control.submit,
 the job's connector jar and interpreter) reading the topic from the beginning in a consumer group
 of its own, polls the Python functions' counts and the CPU every 250 ms until every record is
-counted, then cancels the job. Variants alternate (the order rotates each round). Per run: the
+counted, then cancels the job. Variants alternate (the order rotates each round), after a
+discarded warm-up run of the first variant (``--warmup``). Per run: the
 records/s and the CPU per record between 10% and 90% of the records (bench/measure.py's
 ``steady_window``), CPU from /proc over every TaskManager's process tree (JVM plus its Python
 workers). Medians per variant, and the medians of the per-round ratios against A.
@@ -82,6 +83,9 @@ class Settings:
     bundle_time_ms: int
     arrow_batch_size: int
     stall_s: float
+    # Discarded runs of the baseline first: the first job after a quiet spell runs a cold JVM
+    # (measured 2026-12-05: 34.6 and 37.2 us per record cold against 12.3-13.8 warm).
+    warmup: int = 1
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument(
         "--stall-seconds", type=float, default=180, help="fail a run without progress this long"
     )
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="discarded runs of the first variant before the rounds"
+    )
     args = parser.parse_args(argv)
     try:
         variants = parse_variants(args.variants)
@@ -341,6 +348,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         parser.error(str(exc))
     if args.events < 1 or args.runs < 1:
         parser.error("--events and --runs must be at least 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be 0 or more")
     return Settings(
         events=args.events,
         runs=args.runs,
@@ -350,6 +359,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         bundle_time_ms=args.bundle_time_ms,
         arrow_batch_size=args.arrow_batch_size,
         stall_s=args.stall_seconds,
+        warmup=args.warmup,
     )
 
 
@@ -361,6 +371,14 @@ def measure(settings: Settings, tag: str, topic: str) -> list[VariantRun]:
     runs: list[VariantRun] = []
     rest = FlinkRest(flink_rest_url())
     try:
+        for warmup_index in range(settings.warmup):
+            warm = run_variant(settings, rest, settings.variants[0], -1 - warmup_index, tag, topic)
+            print(
+                f"warm-up {settings.variants[0]} (not counted): "
+                f"{warm.cpu_us_per_record.get(TASKMANAGERS)} µs/record",
+                file=sys.stderr,
+                flush=True,
+            )
         for round_index in range(settings.runs):
             for variant in round_order(settings.variants, round_index):
                 run = run_variant(settings, rest, variant, round_index, tag, topic)

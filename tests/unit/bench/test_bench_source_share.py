@@ -51,6 +51,14 @@ def test_the_defaults_are_the_jobs_bundles_and_every_variant() -> None:
         5000,
         100,
     )
+    assert settings.warmup == 1
+    assert parse_args(["--warmup", "0"]).warmup == 0
+
+
+def test_a_negative_warmup_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--warmup", "-1"])
+    assert "--warmup must be 0 or more" in capsys.readouterr().err
 
 
 def test_each_variant_takes_each_place_once_over_as_many_rounds() -> None:
