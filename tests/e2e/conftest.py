@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import Pipeline
+from e2e_harness import Pipeline, running_pipeline
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,9 +28,5 @@ def pipeline() -> Iterator[Pipeline]:
     The root conftest's stack gate runs before any fixture, so this never starts against a missing
     stack.
     """
-    instance = Pipeline(suffix=uuid.uuid4().hex[:10])
-    try:
-        instance.start()
+    with running_pipeline() as instance:
         yield instance
-    finally:
-        instance.stop()

@@ -17,7 +17,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_pipeline(job_env: dict[str, str] | None = None) -> Iterator[Pipeline]:
+    """A started private pipeline with a fresh suffix, stopped when the block ends (even when its
+    start failed half-way: whatever it created is removed)."""
+    instance = Pipeline(suffix=uuid.uuid4().hex[:10], job_env=dict(job_env or {}))
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.stop()
 
 
 @dataclass

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_harness import LOGFLOW, Pipeline, taskmanager_pid, wait_for
+from e2e_harness import LOGFLOW, Pipeline, running_pipeline, taskmanager_pid, wait_for
 
 from common.errors.groups import ALERT_RULE_ID, REASON_NEW, REASON_REGRESSION
 from common.parsing import ParseOptions, parse_message
@@ -223,21 +222,12 @@ def check_readers(pipeline: Pipeline, groups: dict[str, ErrorGroup]) -> None:
 @pytest.fixture
 def pipeline() -> Iterator[Pipeline]:
     """A private pipeline per test: each test's "exactly three groups" is about its own groups only."""
-    instance = Pipeline(
-        suffix=uuid.uuid4().hex[:10],
-        # Disorder above the TaskManager test's outage (at most 99 s: the source's INTERVAL has two
-        # digits), so a partition catching up ahead of the other cannot make the other's backlog late
-        # (late records count in no window).
-        job_env={
-            "LOGFLOW_ERRORS_REGRESSION_SECONDS": str(QUIET_S),
-            "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "90",
-        },
-    )
-    try:
-        instance.start()
+    # Disorder above the TaskManager test's outage (at most 99 s: the source's INTERVAL has two
+    # digits), so a partition catching up ahead of the other cannot make the other's backlog late
+    # (late records count in no window).
+    job_env = {"LOGFLOW_ERRORS_REGRESSION_SECONDS": str(QUIET_S), "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "90"}
+    with running_pipeline(job_env=job_env) as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 def test_variants_of_three_errors_make_three_groups_counted_exactly_and_announced_once(

@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from e2e_harness import (
     LOGFLOW,
     Pipeline,
     produce_in_background,
+    running_pipeline,
     stack,
     syslog_lines,
     taskmanager_pid,
@@ -85,13 +85,9 @@ def pipeline(two_taskmanagers: None) -> Iterator[Pipeline]:
     # backlog, which then counts as late, not in its window's total (seen once in four runs).
     # Disorder bounded above the longest outage keeps the exact per-window totals a fair test of
     # exactly-once rather than of catch-up order.
-    instance = Pipeline(suffix=uuid.uuid4().hex[:10], job_env={"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "120"})
-    try:
-        instance.start()
+    with running_pipeline(job_env={"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "120"}) as instance:
         _apply_rule(instance)
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(scope="module")

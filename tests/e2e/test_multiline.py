@@ -3,11 +3,10 @@ other streams, each become exactly one document with its first line's id (docs/m
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import Pipeline
+from e2e_harness import Pipeline, running_pipeline
 from multiline_traffic import (
     GO,
     JAVA,
@@ -29,15 +28,9 @@ def pipeline() -> Iterator[Pipeline]:
     chunks with pauses between them, and on a loaded machine a pause (with the producer's round trip)
     can exceed a second, which would rightly cut a trace in two. The out-of-orderness stays above the
     timeout, so that an event completed by the timer is not late in its window."""
-    instance = Pipeline(
-        suffix=uuid.uuid4().hex[:10],
-        job_env={"LOGFLOW_MULTILINE_TIMEOUT_MS": "5000", "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "10"},
-    )
-    try:
-        instance.start()
+    job_env = {"LOGFLOW_MULTILINE_TIMEOUT_MS": "5000", "LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "10"}
+    with running_pipeline(job_env=job_env) as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 def _partition_0() -> Traffic:

@@ -15,12 +15,11 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from e2e_harness import LOGFLOW, Pipeline, taskmanager_pid, wait_for
+from e2e_harness import LOGFLOW, Pipeline, running_pipeline, taskmanager_pid, wait_for
 from multiline_traffic import (
     GO,
     JAVA,
@@ -43,14 +42,8 @@ TIMEOUT_MS = 600_000
 
 @pytest.fixture(scope="module")
 def pipeline() -> Iterator[Pipeline]:
-    instance = Pipeline(
-        suffix=uuid.uuid4().hex[:10], job_env={"LOGFLOW_MULTILINE_TIMEOUT_MS": str(TIMEOUT_MS)}
-    )
-    try:
-        instance.start()
+    with running_pipeline(job_env={"LOGFLOW_MULTILINE_TIMEOUT_MS": str(TIMEOUT_MS)}) as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 def _kill_taskmanagers_and_restart(pipeline: Pipeline) -> None:

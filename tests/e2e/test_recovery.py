@@ -6,11 +6,18 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from e2e_harness import Pipeline, produce_in_background, stack, syslog_lines, taskmanager_pid, wait_for
+from e2e_harness import (
+    Pipeline,
+    produce_in_background,
+    running_pipeline,
+    stack,
+    syslog_lines,
+    taskmanager_pid,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -20,12 +27,8 @@ def pipeline() -> Iterator[Pipeline]:
     """This module's pipeline, with disorder bounded above its outages (a killed TaskManager, 30 s
     without Elasticsearch): catching up on two TaskManagers, one partition can carry the watermark
     past the other's backlog, which would then count as late instead of in its window's total."""
-    instance = Pipeline(suffix=uuid.uuid4().hex[:10], job_env={"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "90"})
-    try:
-        instance.start()
+    with running_pipeline(job_env={"LOGFLOW_OUT_OF_ORDERNESS_SECONDS": "90"}) as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 def _assert_exactly_once(pipeline: Pipeline, ids: list[str]) -> None:
