@@ -48,6 +48,31 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, interval_s: 
     raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {last!r})")
 
 
+def await_rule_in_force(
+    pipeline: Pipeline, text: str, in_force: Callable[[dict[str, Any]], bool], timeout_s: float = 90
+) -> float:
+    """Produce probe lines holding ``text``, one a second, until one is indexed with a ``_source``
+    that ``in_force`` accepts; the seconds that took.
+
+    Any probe of this call counts: a line waits in the multi-line joiner until the next line of its
+    stream (or the flush timeout), so the newest probe is often indexed only once the next is sent.
+    """
+    started = time.monotonic()
+    nonce = time.time_ns()
+    attempt = 0
+
+    def probe() -> bool:
+        nonlocal attempt
+        attempt += 1
+        pipeline.produce([f"Nov 22 10:00:00 probe app[1]: {text} probe-{nonce}-{attempt}"])
+        time.sleep(1.0)
+        hits = pipeline.search({"match_phrase": {"message": f"{text} probe-{nonce}"}})
+        return any(in_force(hit["_source"]) for hit in hits)
+
+    wait_for(f"a rule change to take effect on probes of {text!r}", probe, timeout_s, 0.0)
+    return time.monotonic() - started
+
+
 def taskmanager_pid(index: int = 1) -> int:
     """The pid of the stack's TaskManager ``index`` from its pid file (old single-TM name too)."""
     pid = taskmanagers.pid(StackLayout.from_env(), index)

@@ -25,6 +25,7 @@ import pytest
 from e2e_harness import (
     LOGFLOW,
     Pipeline,
+    await_rule_in_force,
     produce_in_background,
     running_pipeline,
     stack,
@@ -112,17 +113,7 @@ def _apply_rule(pipeline: Pipeline) -> None:
     }
     response = pipeline.api("POST", "/rules", json=rule)
     assert response.status_code == 201, response.text
-    probes: list[str] = []
-
-    def probe_tagged() -> bool:
-        # Any probe counts: a line waits in the multi-line joiner until the next line of its stream
-        # (or the flush timeout), so the newest is often indexed only once the next one is sent.
-        probes.extend(pipeline.produce([f"Nov 22 10:00:00 probe app[1]: {marker} probe {len(probes)}"]))
-        time.sleep(1.0)
-        found = pipeline.documents(probes).values()
-        return any(RULE_TAG in hit["_source"].get("tags", []) for hit in found)
-
-    wait_for("the tagging rule to be in force", probe_tagged, 90, 0.0)
+    await_rule_in_force(pipeline, marker, lambda source: RULE_TAG in source.get("tags", []))
 
 
 def _job(args: list[str], pipeline: Pipeline) -> subprocess.CompletedProcess[str]:

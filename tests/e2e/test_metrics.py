@@ -15,7 +15,7 @@ from typing import Any
 
 import flink_metrics
 import pytest
-from e2e_harness import Pipeline, wait_for
+from e2e_harness import Pipeline, await_rule_in_force, wait_for
 
 from jobs.metrics import rule_set_version
 
@@ -50,24 +50,6 @@ def _create(pipeline: Pipeline, rule: dict[str, Any]) -> None:
     assert response.status_code == 201, response.text
 
 
-def _await_alert_rule(pipeline: Pipeline, marker: str) -> None:
-    """Send probes that the alert rule tags until one comes back tagged: both rules are in force."""
-    attempt = 0
-
-    def tagged() -> bool:
-        nonlocal attempt
-        attempt += 1
-        probe = f"Nov 22 10:00:00 probe app[1]: {marker} failure probe-{attempt}"
-        pipeline.produce([probe])
-        time.sleep(1.0)
-        # Any probe counts: a line waits in the multi-line joiner until the next line of its stream
-        # (or the flush timeout), so the newest is often indexed only once the next one is sent.
-        hits = pipeline.search({"match_phrase": {"message": f"{marker} failure probe"}})
-        return any("alerted" in hit["_source"].get("tags", []) for hit in hits)
-
-    wait_for("the rules to take effect", tagged, 90, 0.0)
-
-
 def test_counters_move_by_exactly_the_lines_produced(pipeline: Pipeline) -> None:
     marker = f"metrics-{time.time_ns()}"
     drop_id, alert_id = f"drop-{marker}", f"alert-{marker}"
@@ -94,7 +76,8 @@ def test_counters_move_by_exactly_the_lines_produced(pipeline: Pipeline) -> None
             ],
         },
     )
-    _await_alert_rule(pipeline, marker)
+    # A probe the alert rule tags: both rules are in force.
+    await_rule_in_force(pipeline, f"{marker} failure", lambda source: "alerted" in source.get("tags", []))
     before = _settled(pipeline)
 
     valid = [f"Nov 22 10:00:{i:02d} web-{i % 3} app[7]: {marker} ok {i}" for i in range(12)]

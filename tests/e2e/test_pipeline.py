@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from e2e_harness import Pipeline, wait_for
+from e2e_harness import Pipeline, await_rule_in_force, wait_for
 
 from common.parsing import ParseOptions, parse_message
 
@@ -128,24 +128,13 @@ def _create(pipeline: Pipeline, rule: dict[str, Any]) -> str:
 
 
 def _await_rule_effect(pipeline: Pipeline, marker: str, check: str, timeout_s: float = 60) -> float:
-    """Send probe lines until one is processed under the new rule; seconds from now until then.
+    """Probes until one is indexed with the tag ``check`` (or with no tags when ``check`` is "")."""
 
-    Any probe of this call counts: a line waits in the multi-line joiner until the next line of its
-    stream (or the flush timeout), so the newest probe is often indexed only once the next is sent.
-    """
-    started = time.monotonic()
-    deadline = started + timeout_s
-    nonce = time.time_ns()
-    attempt = 0
-    while time.monotonic() < deadline:
-        attempt += 1
-        probe = f"Nov 22 10:00:00 probe app[1]: {marker} probe-{nonce}-{attempt}"
-        pipeline.produce([probe])
-        time.sleep(1.0)
-        for hit in pipeline.search({"match_phrase": {"message": f"{marker} probe-{nonce}"}}):
-            if (check in _tags(hit)) if check else not _tags(hit):
-                return time.monotonic() - started
-    raise AssertionError(f"the rule change did not take effect within {timeout_s}s")
+    def in_force(source: dict[str, Any]) -> bool:
+        tags = source.get("tags", [])
+        return check in tags if check else not tags
+
+    return await_rule_in_force(pipeline, marker, in_force, timeout_s)
 
 
 def _tags(hit: dict[str, Any]) -> list[str]:
