@@ -54,6 +54,7 @@ from e2e_harness import Pipeline  # noqa: E402
 from measure import (  # noqa: E402
     docs_per_bulk,
     node_bulk_counters,
+    per_event_us,
     publish_report,
     searchable_count,
     service_cpu_seconds,
@@ -143,12 +144,8 @@ def run_figures(side: str, pair: int, samples: list[Sample], total: int, before:
         pair=pair,
         docs_per_s=steady / (high.at - low.at),
         first_to_last_docs_per_s=(last.count - first.count) / max(last.at - first.at, 1e-9),
-        cpu_us_per_doc={
-            name: round((high.cpu[name] - low.cpu.get(name, 0.0)) / steady * 1e6, 1) for name in high.cpu
-        },
-        cpu_us_per_doc_whole_run={
-            name: round((last.cpu[name] - before.get(name, 0.0)) / last.count * 1e6, 1) for name in last.cpu
-        },
+        cpu_us_per_doc=per_event_us(low.cpu, high.cpu, steady, digits=1),
+        cpu_us_per_doc_whole_run=per_event_us(before, last.cpu, last.count, digits=1),
     )
 
 

@@ -53,7 +53,13 @@ from bench_peer import (  # noqa: E402
     produce_input,
     with_taskmanager_totals,
 )
-from measure import median_ratio, publish_report, service_cpu_seconds, steady_window  # noqa: E402
+from measure import (  # noqa: E402
+    median_ratio,
+    per_event_us,
+    publish_report,
+    service_cpu_seconds,
+    steady_window,
+)
 
 from common.settings import flink_rest_url  # noqa: E402
 from jobs.control.config import JobConfig  # noqa: E402
@@ -145,9 +151,11 @@ def run_figures(
     steady = high.count - low.count
 
     def per_record(end: dict[str, float], start: dict[str, float], records: int) -> dict[str, float]:
-        cpu = {name: (end[name] - start.get(name, 0.0)) / records * 1e6 for name in end}
-        cpu[JVM] = cpu.get(TASKMANAGERS, 0.0) - cpu.get(PYTHON, 0.0)
-        return {name: round(value, 2) for name, value in cpu.items()}
+        def with_jvm(cpu: dict[str, float]) -> dict[str, float]:
+            # The JVMs alone: the TaskManagers' trees less their Python workers.
+            return {**cpu, JVM: cpu.get(TASKMANAGERS, 0.0) - cpu.get(PYTHON, 0.0)}
+
+        return per_event_us(with_jvm(start), with_jvm(end), records, digits=2)
 
     return VariantRun(
         variant=variant,

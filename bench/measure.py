@@ -6,6 +6,7 @@ from /proc: each local service's process tree by the stack's pid files, any othe
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -22,6 +23,7 @@ from e2e_harness import wait_for
 from common.settings import logflow_home
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RESULTS = Path(__file__).resolve().parent / "results"  # git-ignored
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,12 @@ def service_cpu_seconds(extra: dict[str, int] | None = None) -> dict[str, float]
     return totals
 
 
-def per_event_us(before: dict[str, float], after: dict[str, float], events: int) -> dict[str, float]:
-    return {name: round((after[name] - before.get(name, 0.0)) / events * 1e6) for name in after}
+def per_event_us(
+    before: dict[str, float], after: dict[str, float], events: int, digits: int | None = None
+) -> dict[str, float]:
+    """CPU microseconds per event of every group in ``after`` since ``before``, rounded to ``digits``
+    (``None``: whole microseconds)."""
+    return {name: round((after[name] - before.get(name, 0.0)) / events * 1e6, digits) for name in after}
 
 
 def median_by_key(rows: Iterable[dict[str, float]]) -> dict[str, float]:
@@ -166,14 +172,9 @@ def median_by_key(rows: Iterable[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(row.get(key, 0.0) for row in rows) for key in rows[0]} if rows else {}
 
 
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
 def publish_report(report: dict[str, Any], name: str, table_text: str) -> Path:
     """Write ``report`` to ``bench/results/<name>.json`` (git-ignored); the table to stderr, the
     JSON to stdout, then where it was written."""
-    import json
-
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
