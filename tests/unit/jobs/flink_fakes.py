@@ -1,8 +1,12 @@
-"""Stand-ins for Flink's timer service and a keyed function's context, for the operators' glue."""
+"""Stand-ins for Flink's timer service, a keyed function's context and a metric group, for the
+operators' glue and the job's metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from jobs.metrics import MetricGroup
 
 
 class FakeTimers:
@@ -39,3 +43,33 @@ class FakeContext:
 
     def time_domain(self) -> Any:
         return self._domain
+
+
+class RecordingCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def inc(self, n: int = 1) -> None:
+        self.count += n
+
+
+class RecordingGroup:
+    """Metric groups as Flink nests them; every counter and gauge kept by its dotted path."""
+
+    def __init__(self, registry: dict[str, Any] | None = None, path: str = "") -> None:
+        self.registry: dict[str, Any] = {} if registry is None else registry
+        self.path = path
+
+    def add_group(self, name: str, extra: str | None = None) -> MetricGroup:
+        return RecordingGroup(self.registry, f"{self.path}{name}.{'' if extra is None else extra + '.'}")
+
+    def counter(self, name: str) -> RecordingCounter:
+        counter = RecordingCounter()
+        self.registry[self.path + name] = counter
+        return counter
+
+    def gauge(self, name: str, obj: Callable[[], int]) -> None:
+        self.registry[self.path + name] = obj
+
+    def counts(self) -> dict[str, int]:
+        return {path: c.count for path, c in self.registry.items() if isinstance(c, RecordingCounter)}

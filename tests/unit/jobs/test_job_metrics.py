@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flink_fakes import RecordingGroup
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -14,7 +15,7 @@ from common.rules import RuleEngine
 from common.schema.stats import DEAD_LETTERED, DROPPED, INDEXED, Stat, StatsKeys, WindowStats
 from common.settings import RedisSettings
 from jobs.elements import DEADLETTER, DOC
-from jobs.metrics import JobMetrics, MetricGroup, rule_set_version
+from jobs.metrics import JobMetrics, rule_set_version
 from jobs.operators.batch import BatchContext, process_batch
 from jobs.operators.rule_set import ActiveRules
 from jobs.sinks import redis_stats
@@ -23,36 +24,6 @@ from jobs.sinks.elasticsearch.sink import MAX_DOCUMENT_BYTES, BulkWriter
 from jobs.sinks.redis_stats import RedisStatsSink
 
 TS = 1795391990000
-
-
-class RecordingCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def inc(self, n: int = 1) -> None:
-        self.count += n
-
-
-class RecordingGroup:
-    """Metric groups as Flink nests them; every counter and gauge kept by its dotted path."""
-
-    def __init__(self, registry: dict[str, Any] | None = None, path: str = "") -> None:
-        self.registry: dict[str, Any] = {} if registry is None else registry
-        self.path = path
-
-    def add_group(self, name: str, extra: str | None = None) -> MetricGroup:
-        return RecordingGroup(self.registry, f"{self.path}{name}.{'' if extra is None else extra + '.'}")
-
-    def counter(self, name: str) -> RecordingCounter:
-        counter = RecordingCounter()
-        self.registry[self.path + name] = counter
-        return counter
-
-    def gauge(self, name: str, obj: Callable[[], int]) -> None:
-        self.registry[self.path + name] = obj
-
-    def counts(self) -> dict[str, int]:
-        return {path: c.count for path, c in self.registry.items() if isinstance(c, RecordingCounter)}
 
 
 def stat(outcome: str, events: int, rules: tuple[str, ...] = (), late: bool = False) -> Stat:

@@ -15,9 +15,10 @@ import pytest
 from apache_beam.metrics.execution import MetricsContainer
 from apache_beam.runners.worker import statesampler
 from apache_beam.utils.counters import CounterFactory
+from flink_fakes import RecordingGroup
 from pyflink.fn_execution.metrics.process.metric_impl import GenericMetricGroup
 
-from jobs.metrics import RECORDS_INDEXED, RULE_HITS, JobMetrics
+from jobs.metrics import GROUP, RECORDS_INDEXED, RULE_HITS, JobMetrics
 from jobs.timer_metrics import TimerMetrics
 
 
@@ -28,9 +29,14 @@ class Operation:
         self.container = MetricsContainer("normalize")
         self.process_state = sampler.scoped_state("normalize", "process", metrics_container=self.container)
 
-    def counted(self, name: str) -> int:
+    def counted(self, name: str, rule_id: str = "") -> int:
+        """The container's count of ``name`` (of one rule's group when ``rule_id`` is given)."""
         counters = self.container.get_cumulative().counters
-        return sum(int(count) for key, count in counters.items() if key.metric.name == name)
+        return sum(
+            int(count)
+            for key, count in counters.items()
+            if key.metric.name == name and rule_id in key.metric.namespace
+        )
 
 
 @pytest.fixture
@@ -67,16 +73,7 @@ def test_a_timer_counts_in_the_state_its_elements_counted_in(operation: Operatio
         metrics._inc(RECORDS_INDEXED, 5)
         metrics.rule_hits("r1", 3)
     assert operation.counted(RECORDS_INDEXED) == 7
-    assert _rule_hits(operation, "r1") == 3
-
-
-def _rule_hits(operation: Operation, rule_id: str) -> int:
-    counters = operation.container.get_cumulative().counters
-    return sum(
-        int(count)
-        for key, count in counters.items()
-        if key.metric.name == RULE_HITS and rule_id in key.metric.namespace
-    )
+    assert operation.counted(RULE_HITS, "r1") == 3
 
 
 def test_entering_the_state_again_restores_the_state_the_timer_ran_in(operation: Operation) -> None:
@@ -101,34 +98,16 @@ def test_a_timer_before_any_element_is_counted_with_the_next_element(operation: 
         timers.element_seen()
         metrics._inc(RECORDS_INDEXED, 1)
     assert operation.counted(RECORDS_INDEXED) == 5
-    assert _rule_hits(operation, "r1") == 1
+    assert operation.counted(RULE_HITS, "r1") == 1
 
 
 def test_outside_beam_there_is_no_state_and_updates_are_held_not_lost() -> None:
-    counts: dict[str, int] = {}
-
-    class Counter:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        def inc(self, n: int = 1) -> None:
-            counts[self.name] = counts.get(self.name, 0) + n
-
-    class Group:
-        def add_group(self, name: str, extra: str | None = None) -> Group:
-            return self
-
-        def counter(self, name: str) -> Counter:
-            return Counter(name)
-
-        def gauge(self, name: str, obj: Any) -> None:
-            pass
-
-    metrics = JobMetrics(Group())
+    group = RecordingGroup()
+    metrics = JobMetrics(group)
     timers = TimerMetrics(metrics)
     timers.element_seen()  # no tracker: nothing remembered
     with timers.counting():
         metrics._inc(RECORDS_INDEXED, 3)
-    assert counts == {}
+    assert group.counts() == {}
     metrics._inc(RECORDS_INDEXED, 0)
-    assert counts == {RECORDS_INDEXED: 3}
+    assert group.counts() == {f"{GROUP}.{RECORDS_INDEXED}": 3}
